@@ -1,0 +1,133 @@
+import { rmSync } from 'node:fs';
+import { type Context, diag } from '@opentelemetry/api';
+import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { ATTR_SEQ, ATTR_SESSION_ID } from '../src/attributes.ts';
+import { type SessionLoggingConfig, defaultConfig } from '../src/config/defaults.ts';
+import type { Level } from '../src/levels.ts';
+import { assertSessionId } from '../src/sessionId.ts';
+import type { SessionAwareProcessor, SessionOpenInfo } from '../processors/SessionAwareProcessor.ts';
+import { FdBudget } from './FdBudget.ts';
+import { type FileSystem, nodeFileSystem } from './FileSystem.ts';
+import { SessionDirectory } from './SessionDirectory.ts';
+import { type WriterStats, newWriterStats } from './WriterStats.ts';
+
+export interface SessionFileProcessorOptions {
+  /** Root directory; one sub-directory per session. */
+  dir: string;
+  maxFileSize?: number;
+  maxSessionSize?: number;
+  compression?: SessionLoggingConfig['compression'];
+  durability?: SessionLoggingConfig['durability'];
+  separateAuditTrail?: boolean;
+  cleanupOnEnd?: boolean;
+  /** Open descriptors kept at most (idle files past it are closed and reopened on demand). */
+  maxOpenFiles?: number;
+  /** Bytes gathered before a chunk is written (default 64 KiB). */
+  chunkBytes?: number;
+  /** Buffered bytes per file past which writes become synchronous (default 8 MiB). */
+  highWaterMark?: number;
+  /** Called once per fault episode (error) and when it ends (null). Default: diag. */
+  onError?: (sessionId: string, what: string, error: Error | null) => void;
+  fs?: FileSystem;
+  clock?: () => Date;
+}
+
+/**
+ * Writes every record it is given to its session's directory as one JSONL line, without a
+ * queue that could overflow: lines are buffered per file and written asynchronously in
+ * chunks, with backpressure past the high-water mark. Put it downstream of SessionLevelProcessor.
+ */
+export class SessionFileProcessor implements SessionAwareProcessor {
+  readonly stats: WriterStats = newWriterStats();
+  readonly root: string;
+  private readonly sessions = new Map<string, SessionDirectory>();
+  private readonly options: Required<Omit<SessionFileProcessorOptions, 'onError'>> & Pick<SessionFileProcessorOptions, 'onError'>;
+  private readonly fds: FdBudget;
+  private readonly exitHook = () => this.flushSync();
+  private shutdownOnce: Promise<void> | undefined;
+
+  constructor(options: SessionFileProcessorOptions) {
+    if (!options || typeof options.dir !== 'string' || options.dir === '') {
+      throw new TypeError('SessionFileProcessor: options.dir must be the root directory for session logs (a non-empty string)');
+    }
+    const defaults = defaultConfig();
+    this.options = {
+      maxFileSize: defaults.maxFileSize, maxSessionSize: defaults.maxSessionSize, compression: defaults.compression,
+      durability: defaults.durability, separateAuditTrail: defaults.separateAuditTrail, cleanupOnEnd: defaults.cleanupOnEnd,
+      maxOpenFiles: 256, chunkBytes: 64 * 1024, highWaterMark: 8 * 1024 * 1024, fs: nodeFileSystem, clock: () => new Date(),
+      ...Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)),
+    } as SessionFileProcessor['options'];
+    this.root = options.dir;
+    this.fds = new FdBudget(this.options.maxOpenFiles);
+    process.on('exit', this.exitHook);
+  }
+
+  openSession(sessionId: string, info: SessionOpenInfo): { lastSeq: number } {
+    assertSessionId(sessionId);
+    const existing = this.sessions.get(sessionId);
+    if (existing) return { lastSeq: existing.recoveredSeq };
+    const directory = new SessionDirectory({
+      root: this.root, sessionId, level: info.level, attributes: info.attributes, config: this.options,
+      fs: this.options.fs, fds: this.fds, stats: this.stats, clock: this.options.clock,
+      chunkBytes: this.options.chunkBytes, highWaterMark: this.options.highWaterMark,
+      report: (id, what, error) => this.report(id, what, error),
+    });
+    this.sessions.set(sessionId, directory);
+    return { lastSeq: directory.recoveredSeq };
+  }
+
+  sessionLevelChanged(sessionId: string, from: Level, to: Level, by: string): void {
+    this.sessions.get(sessionId)?.levelChanged(from, to, by);
+  }
+
+  async closeSession(sessionId: string): Promise<void> {
+    const directory = this.sessions.get(sessionId);
+    if (!directory) return;
+    this.sessions.delete(sessionId);
+    await directory.close();
+    if (this.options.cleanupOnEnd) rmSync(directory.dir, { recursive: true, force: true });
+  }
+
+  /** Directory of a session that is open in this processor. */
+  sessionDirectory(sessionId: string): SessionDirectory | undefined {
+    return this.sessions.get(sessionId);
+  }
+
+  get openSessions(): number {
+    return this.sessions.size;
+  }
+
+  onEmit(record: ReadableLogRecord, _context?: Context): void {
+    const sessionId = record.attributes[ATTR_SESSION_ID] as string;
+    let directory = this.sessions.get(sessionId);
+    if (directory === undefined) {
+      // Used without SessionLevelProcessor's open(): open on first sight.
+      this.openSession(sessionId, { level: 'full', attributes: {} });
+      directory = this.sessions.get(sessionId)!;
+    }
+    directory.write(record, record.attributes[ATTR_SEQ] as number);
+  }
+
+  private report(sessionId: string, what: string, error: Error | null): void {
+    if (this.options.onError) return this.options.onError(sessionId, what, error);
+    if (error) diag.error(`otel-session-logs: session ${sessionId}: writing ${what} failed (${(error as NodeJS.ErrnoException).code ?? error.message}); records that cannot be written are counted and recorded as dropped`);
+    else diag.warn(`otel-session-logs: session ${sessionId}: writing ${what} works again`);
+  }
+
+  /** Write everything buffered synchronously (used at process exit). */
+  flushSync(): void {
+    for (const directory of this.sessions.values()) directory.flushSync();
+  }
+
+  async forceFlush(): Promise<void> {
+    await Promise.all([...this.sessions.values()].map((directory) => directory.flush()));
+  }
+
+  shutdown(): Promise<void> {
+    this.shutdownOnce ??= (async () => {
+      await Promise.all([...this.sessions.keys()].map((id) => this.closeSession(id)));
+      process.removeListener('exit', this.exitHook);
+    })();
+    return this.shutdownOnce;
+  }
+}

@@ -1,0 +1,123 @@
+import { LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { hostname } from 'node:os';
+import { SessionFileProcessor } from '../exporters/SessionFileProcessor.ts';
+import type { FileSystem } from '../exporters/FileSystem.ts';
+import type { WriterStats } from '../exporters/WriterStats.ts';
+import { type LevelProcessorStats, SessionLevelProcessor } from '../processors/SessionLevelProcessor.ts';
+import type { SessionAwareProcessor } from '../processors/SessionAwareProcessor.ts';
+import { type ConfigOptions, type Settings, resolveSettings } from './config/resolveSettings.ts';
+import { type Level, parseLevel } from './levels.ts';
+import { assertSessionId } from './sessionId.ts';
+import { SessionLogger } from './SessionLogger.ts';
+
+export interface SessionLoggingOptions extends ConfigOptions {
+  /** More downstream processors behind the level filter (they see only passing records). */
+  processors?: SessionAwareProcessor[];
+  /** Open descriptors kept at most by the file writer. */
+  maxOpenFiles?: number;
+  /** Called once per write fault episode and when it ends (default: OTel diag). */
+  onError?: (sessionId: string, what: string, error: Error | null) => void;
+  /** Fault injection and clocks for tests. */
+  fs?: FileSystem;
+  clock?: () => Date;
+}
+
+export interface OpenOptions {
+  /** This session's level; wins over CCMUX_SESSION_LOG and the configured default. */
+  level?: Level;
+  /** Stored in metadata.json (`attributes`) and on session.created, e.g. { command: 'bash' }. */
+  metadata?: Record<string, string | number | boolean>;
+}
+
+export interface SessionLoggingStats {
+  levels: LevelProcessorStats;
+  files: WriterStats;
+  openSessions: number;
+}
+
+const LIBRARY_KEYS = new Set(['processors', 'maxOpenFiles', 'onError', 'fs', 'clock']);
+
+/** Everything a session server needs: open a logger per session, flush and shut down. */
+export class SessionLogging {
+  readonly settings: Settings;
+  readonly provider: LoggerProvider;
+  readonly levels: SessionLevelProcessor;
+  readonly files: SessionFileProcessor | undefined;
+  private readonly loggers = new Map<string, SessionLogger>();
+  private readonly logger;
+
+  constructor(options: SessionLoggingOptions = {}) {
+    const configOptions = Object.fromEntries(Object.entries(options).filter(([key]) => !LIBRARY_KEYS.has(key))) as ConfigOptions;
+    this.settings = resolveSettings(configOptions);
+    const { config } = this.settings;
+    const downstream: SessionAwareProcessor[] = [];
+    if (config.enabled) {
+      this.files = new SessionFileProcessor({
+        dir: config.dir, maxFileSize: config.maxFileSize, maxSessionSize: config.maxSessionSize,
+        compression: config.compression, durability: config.durability, separateAuditTrail: config.separateAuditTrail,
+        cleanupOnEnd: config.cleanupOnEnd, maxOpenFiles: options.maxOpenFiles, onError: options.onError,
+        fs: options.fs, clock: options.clock,
+      });
+      downstream.push(this.files);
+    }
+    downstream.push(...(options.processors ?? []));
+    this.levels = new SessionLevelProcessor({
+      processors: downstream,
+      levelFor: (id) => this.settings.levelFor(id),
+      redact: config.redact,
+    });
+    this.provider = new LoggerProvider({
+      resource: resourceFromAttributes({ 'service.name': config.otlp.serviceName, 'service.instance.id': `${hostname()}:${process.pid}`, 'host.name': hostname() }),
+      processors: [this.levels as LogRecordProcessor],
+    });
+    this.logger = this.provider.getLogger('otel-session-logs');
+  }
+
+  get dir(): string {
+    return this.settings.config.dir;
+  }
+
+  /** Open (or reopen) a session's log; records session.created. */
+  open(sessionId: string, options: OpenOptions = {}): SessionLogger {
+    assertSessionId(sessionId);
+    if (this.loggers.has(sessionId)) throw new Error(`session ${sessionId} is already open`);
+    const explicit = options.level === undefined ? undefined : parseLevel(options.level, `open(${sessionId}): level`);
+    const level = this.settings.levelFor(sessionId, explicit);
+    const state = this.levels.open(sessionId, level, { ...options.metadata });
+    const logger = new SessionLogger(state, this.logger, this.levels, async (closing) => {
+      await this.levels.close(closing.id);
+      this.loggers.delete(closing.id);
+    });
+    this.loggers.set(sessionId, logger);
+    logger.emit('session.created', undefined, { level, ...options.metadata });
+    return logger;
+  }
+
+  /** The open logger of a session, if any. */
+  get(sessionId: string): SessionLogger | undefined {
+    return this.loggers.get(sessionId);
+  }
+
+  stats(): SessionLoggingStats {
+    return { levels: { ...this.levels.stats }, files: { ...(this.files?.stats ?? emptyFileStats()) }, openSessions: this.loggers.size };
+  }
+
+  forceFlush(): Promise<void> {
+    return this.provider.forceFlush();
+  }
+
+  /** Close every open session (session.terminated, ended_at) and flush everything. */
+  async shutdown(): Promise<void> {
+    await Promise.all([...this.loggers.values()].map((logger) => logger.close()));
+    await this.provider.shutdown();
+  }
+}
+
+function emptyFileStats(): WriterStats {
+  return { records: 0, bytes: 0, dropped: 0, backpressure: 0, rotations: 0, compressions: 0, errors: 0, repairs: 0, removedSegments: 0 };
+}
+
+export function createSessionLogging(options: SessionLoggingOptions = {}): SessionLogging {
+  return new SessionLogging(options);
+}

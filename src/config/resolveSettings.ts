@@ -1,0 +1,88 @@
+import { resolve } from 'node:path';
+import { type Level } from '../levels.ts';
+import { type EnvDirectives, ENV_LEVEL_VARIABLE, parseEnvDirectives } from './envDirectives.ts';
+import { type SessionLoggingConfig } from './defaults.ts';
+import { ConfigError, configFromDocument } from './loadConfig.ts';
+import { parse as parseToml } from 'smol-toml';
+import { readFileSync } from 'node:fs';
+
+/** Options accepted in code; same keys as the TOML table, camelCase. They take the place of the file's values. */
+export interface ConfigOptions {
+  /** Path of a TOML file with a [session_logging] table. */
+  configFile?: string;
+  enabled?: boolean;
+  dir?: string;
+  defaultLevel?: Level;
+  maxFileSize?: number | string;
+  maxSessionSize?: number | string;
+  retentionDays?: number;
+  compression?: SessionLoggingConfig['compression'];
+  cleanupOnEnd?: boolean;
+  separateAuditTrail?: boolean;
+  redact?: string[];
+  durability?: SessionLoggingConfig['durability'];
+  otlp?: { enabled?: boolean; endpoint?: string; headers?: Record<string, string>; serviceName?: string };
+  /** Environment to read CCMUX_SESSION_LOG and SESSION_LOGS_DIR from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface Settings {
+  readonly config: SessionLoggingConfig;
+  readonly env: EnvDirectives;
+  /** Level for a session: per-session argument > env directive for that id > env default > file/options > built-in. */
+  levelFor(sessionId: string, explicit?: Level): Level;
+}
+
+const OPTION_KEYS: Readonly<Record<string, string>> = {
+  enabled: 'enabled', dir: 'dir', defaultLevel: 'default_level', maxFileSize: 'max_file_size',
+  maxSessionSize: 'max_session_size', retentionDays: 'retention_days', compression: 'compression',
+  cleanupOnEnd: 'cleanup_on_end', separateAuditTrail: 'separate_audit_trail', redact: 'redact',
+  durability: 'durability', otlp: 'otlp',
+};
+
+function readTable(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError('(file)', `cannot read configuration file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  let document: Record<string, unknown>;
+  try {
+    document = parseToml(text) as Record<string, unknown>;
+  } catch (error) {
+    throw new ConfigError('(file)', `${path}: not valid TOML: ${(error as Error).message.split('\n')[0]}`);
+  }
+  configFromDocument(document, path); // validates the file on its own, so errors name the file
+  return (document.session_logging ?? {}) as Record<string, unknown>;
+}
+
+/** Merge built-in defaults, the TOML file, options in code and the environment, validating each once. */
+export function resolveSettings(options: ConfigOptions = {}): Settings {
+  const table: Record<string, unknown> = options.configFile ? { ...readTable(options.configFile) } : {};
+  for (const [name, value] of Object.entries(options)) {
+    if (name === 'configFile' || name === 'env' || value === undefined) continue;
+    const key = OPTION_KEYS[name];
+    if (key === undefined) {
+      throw new ConfigError(name, `options: unknown option ${name}; allowed: configFile, env, ${Object.keys(OPTION_KEYS).join(', ')}`);
+    }
+    if (key === 'otlp') {
+      const { serviceName, ...rest } = value as NonNullable<ConfigOptions['otlp']>;
+      table.otlp = { ...(table.otlp as object | undefined), ...rest, ...(serviceName !== undefined ? { service_name: serviceName } : {}) };
+    } else {
+      table[key] = value;
+    }
+  }
+  const source = options.configFile ? `${options.configFile} with options` : 'options';
+  const env = options.env ?? process.env;
+  const config = configFromDocument({ session_logging: table }, source);
+  if (options.dir === undefined && env.SESSION_LOGS_DIR) config.dir = resolve(env.SESSION_LOGS_DIR);
+  const directives = parseEnvDirectives(env[ENV_LEVEL_VARIABLE]);
+  return {
+    config,
+    env: directives,
+    levelFor(sessionId: string, explicit?: Level): Level {
+      return explicit ?? directives.sessions.get(sessionId) ?? directives.defaultLevel ?? config.defaultLevel;
+    },
+  };
+}
