@@ -14,6 +14,8 @@ export class ActiveFile implements BudgetedFile {
   /** Bytes known to be on disk. */
   size: number;
   private fd = -1;
+  /** Inode of the file we opened, to notice it being deleted or replaced under us. */
+  private inode = -1;
   private busy = 0;
   private closeWhenIdle = false;
   private readonly idleWaiters: Array<() => void> = [];
@@ -35,30 +37,57 @@ export class ActiveFile implements BudgetedFile {
     if (this.fd === -1) return;
     const fd = this.fd;
     this.fd = -1;
-    this.fs.close(fd, () => {});
+    try {
+      this.fs.closeSync(fd); // a close without fsync does not wait for the disk
+    } catch {
+      // Nothing to lose: every write on it has completed.
+    }
   }
 
   private descriptor(): number {
-    if (this.fd === -1) this.fd = this.fs.openSync(this.path, OPEN_FLAGS, 0o600);
-    this.budget.touch(this);
+    if (this.fd === -1) {
+      this.fd = this.fs.openSync(this.path, OPEN_FLAGS, 0o600);
+      this.inode = this.fs.fstatSync(this.fd).ino;
+    }
     return this.fd;
+  }
+
+  /**
+   * Asks whether the path still names the file we write (someone may have deleted or
+   * replaced it). If not, forgets the old descriptor so the next write creates a new file.
+   */
+  checkStillOurs(done: (replaced: boolean) => void): void {
+    if (this.fd === -1) return done(false);
+    this.fs.stat(this.path, (error, stat) => {
+      const replaced = error ? error.code === 'ENOENT' : stat.ino !== this.inode;
+      if (replaced && this.fd !== -1 && this.busy === 0) {
+        this.closeIdle();
+        this.budget.release(this);
+        this.size = 0;
+      }
+      done(replaced);
+    });
   }
 
   /** Write `data` at `position` asynchronously, then fdatasync when asked. */
   writeAt(data: Buffer, position: number, sync: boolean, done: (error: NodeJS.ErrnoException | null) => void): void {
-    let fd: number;
-    try {
-      fd = this.descriptor();
-    } catch (error) {
-      done(error as NodeJS.ErrnoException);
-      return;
-    }
-    this.busy++;
+    this.busy++; // holds the slot while waiting for it, so it is not evicted once granted
+    this.budget.acquire(this, () => this.writeWithSlot(data, position, sync, done));
+  }
+
+  private writeWithSlot(data: Buffer, position: number, sync: boolean, done: (error: NodeJS.ErrnoException | null) => void): void {
     const finish = (error: NodeJS.ErrnoException | null) => {
       this.busy--;
       if (this.busy === 0) this.onIdle();
       done(error);
     };
+    let fd: number;
+    try {
+      fd = this.descriptor();
+    } catch (error) {
+      finish(error as NodeJS.ErrnoException);
+      return;
+    }
     const writeFrom = (offset: number) => {
       this.fs.write(fd, data, offset, data.length - offset, position + offset, (error, written) => {
         if (error) return finish(error);
@@ -72,6 +101,7 @@ export class ActiveFile implements BudgetedFile {
 
   /** Synchronous write, used only under backpressure and at exit. */
   writeAtSync(data: Buffer, position: number, sync: boolean): void {
+    this.budget.acquireNow(this);
     const fd = this.descriptor();
     let offset = 0;
     while (offset < data.length) offset += this.fs.writeSync(fd, data, offset, data.length - offset, position + offset);
@@ -81,6 +111,7 @@ export class ActiveFile implements BudgetedFile {
   /** Cut the file back to `size` after a failed write left part of a chunk behind. */
   truncateTo(size: number): void {
     try {
+      this.budget.acquireNow(this);
       this.fs.ftruncateSync(this.descriptor(), size);
     } catch {
       // The fault that broke the write may still be there; the next write tries again.
@@ -97,7 +128,7 @@ export class ActiveFile implements BudgetedFile {
   }
 
   private onIdle(): void {
-    if (!this.closeWhenIdle) return;
+    if (!this.closeWhenIdle) return this.budget.idle(this);
     this.budget.release(this);
     if (this.fd !== -1) {
       try {

@@ -8,7 +8,7 @@ export type FileSystem = Pick<
   typeof fs,
   | 'openSync' | 'closeSync' | 'close' | 'open' | 'write' | 'writeSync' | 'fdatasync' | 'fdatasyncSync'
   | 'fsyncSync' | 'ftruncate' | 'ftruncateSync' | 'renameSync' | 'rename' | 'mkdirSync' | 'lstatSync' | 'statSync'
-  | 'readFileSync' | 'writeFileSync' | 'readdirSync' | 'unlinkSync' | 'unlink' | 'rmSync' | 'fstatSync'
+  | 'readFileSync' | 'writeFileSync' | 'readdirSync' | 'unlinkSync' | 'unlink' | 'rmSync' | 'fstatSync' | 'stat'
   | 'readSync' | 'createReadStream' | 'createWriteStream' | 'promises' | 'existsSync' | 'chmodSync'
 >;
 

@@ -39,6 +39,8 @@ export interface SegmentWriterOptions {
   chunkBytes: number;
   /** Buffered bytes past which append() writes synchronously instead of growing memory. */
   highWaterMark: number;
+  /** How often (ms) to check that the active file was not deleted or replaced under us. */
+  checkIntervalMs: number;
   /** State found on disk when the session was opened. */
   initialSize: number;
   nextSegment: number;
@@ -87,6 +89,11 @@ export class SegmentWriter {
   private segLast = 0;
   private segLines = 0;
   private idleWaiters: Array<() => void> = [];
+  private lastCheck = Date.now();
+  /** Records written to the active file since it was last known to be ours. */
+  private unverifiedFirst = 0;
+  private unverifiedLast = 0;
+  private unverifiedCount = 0;
   private readonly sealSoon = () => {
     this.scheduled = false;
     this.seal();
@@ -161,6 +168,33 @@ export class SegmentWriter {
       return;
     }
     this.inflight = chunk;
+    if (Date.now() - this.lastCheck >= this.options.checkIntervalMs && chunk.file === this.file) {
+      this.lastCheck = Date.now();
+      chunk.file.checkStillOurs((replaced) => {
+        if (replaced) this.fileReplaced();
+        else this.unverifiedCount = 0;
+        this.writeChunk(chunk);
+      });
+      return;
+    }
+    this.writeChunk(chunk);
+  }
+
+  /** The active file was deleted or replaced: what we wrote since the last check may be gone. */
+  private fileReplaced(): void {
+    const error = Object.assign(new Error(`${this.activePath} was deleted or replaced while being written`), { code: 'EREPLACED' });
+    if (this.unverifiedCount > 0) {
+      this.options.stats.dropped += this.unverifiedCount;
+      this.options.onDropped({ stream: this.options.stream, first_seq: this.unverifiedFirst, last_seq: this.unverifiedLast, count: this.unverifiedCount, error: 'EREPLACED' });
+    }
+    this.unverifiedCount = 0;
+    this.assigned = this.queuedBytes + this.pendingBytes;
+    this.segLines = 0;
+    this.options.stats.errors++;
+    this.options.onFault(error);
+  }
+
+  private writeChunk(chunk: Chunk): void {
     chunk.position = chunk.file.size;
     chunk.file.writeAt(chunk.data, chunk.position, this.options.fsync, (error) => {
       this.inflight = undefined;
@@ -175,6 +209,9 @@ export class SegmentWriter {
     const { stats } = this.options;
     if (error === null) {
       chunk.file.size = chunk.position + chunk.data.length;
+      if (this.unverifiedCount === 0) this.unverifiedFirst = chunk.first;
+      this.unverifiedLast = chunk.last;
+      this.unverifiedCount += chunk.count;
       stats.records += chunk.count;
       stats.bytes += chunk.data.length;
       if (this.faulted) {
@@ -213,6 +250,7 @@ export class SegmentWriter {
         return;
       }
       this.options.stats.rotations++;
+      this.unverifiedCount = 0; // we renamed it ourselves
       this.options.onRotated(segment, plainPath, old);
     };
     this.file = new ActiveFile(this.activePath, 0, this.options.fs, this.options.fds);

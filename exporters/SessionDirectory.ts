@@ -27,6 +27,7 @@ export interface SessionDirectoryOptions {
   clock: () => Date;
   chunkBytes: number;
   highWaterMark: number;
+  checkIntervalMs: number;
   /** One report per fault episode; `error === null` ends the episode. */
   report: (sessionId: string, what: string, error: Error | null) => void;
 }
@@ -130,6 +131,7 @@ export class SessionDirectory {
       fsync: config.durability === 'all' || (config.durability === 'audit' && stream === 'audit'),
       chunkBytes: this.options.chunkBytes,
       highWaterMark: this.options.highWaterMark,
+      checkIntervalMs: this.options.checkIntervalMs,
       onRotated: (segment, plainPath, file) => this.onRotated(segment, plainPath, file),
       onDropped: (range) => this.onDropped(range),
       onFault: (error) => (error ? this.fault(`${stream}.jsonl`, error) : this.recovered(`${stream}.jsonl`)),
@@ -204,10 +206,12 @@ export class SessionDirectory {
   /** Delete the oldest segments while the session is over max_session_size; record what went. */
   enforceCap(): void {
     const { fs, config, stats } = this.options;
-    const active = this.system.bufferedBytes + this.audit.bufferedBytes;
-    let total = active + this.meta.segments.reduce((sum, s) => sum + s.stored_bytes, 0) + this.activeSizes();
+    // Only bytes on disk count: data still buffered has no segment to remove yet.
+    let total = this.meta.segments.reduce((sum, s) => sum + s.stored_bytes, 0) + this.activeSizes();
     while (total > config.maxSessionSize && this.meta.segments.length > 0) {
-      const oldest = this.meta.segments[0]!;
+      // Oldest by data, not by rename time: the fsynced audit writer may rotate later than system.
+      const index = this.meta.segments.reduce((best, s, i, all) => (s.first_seq < all[best]!.first_seq ? i : best), 0);
+      const oldest = this.meta.segments[index]!;
       if (oldest.compression === 'none' && config.compression !== 'none') break; // still being compressed
       try {
         fs.unlinkSync(join(this.dir, oldest.file));
@@ -217,7 +221,7 @@ export class SessionDirectory {
           break;
         }
       }
-      this.meta.segments.shift();
+      this.meta.segments.splice(index, 1);
       this.meta.removed.push({ file: oldest.file, stream: oldest.stream, first_seq: oldest.first_seq, last_seq: oldest.last_seq, lines: oldest.lines, reason: 'cap', at: this.options.clock().toISOString() });
       stats.removedSegments++;
       total -= oldest.stored_bytes;

@@ -26,6 +26,8 @@ export interface SessionFileProcessorOptions {
   chunkBytes?: number;
   /** Buffered bytes per file past which writes become synchronous (default 8 MiB). */
   highWaterMark?: number;
+  /** How often (ms) each active file is checked for being deleted or replaced (default 1000). */
+  checkIntervalMs?: number;
   /** Called once per fault episode (error) and when it ends (null). Default: diag. */
   onError?: (sessionId: string, what: string, error: Error | null) => void;
   fs?: FileSystem;
@@ -54,7 +56,7 @@ export class SessionFileProcessor implements SessionAwareProcessor {
     this.options = {
       maxFileSize: defaults.maxFileSize, maxSessionSize: defaults.maxSessionSize, compression: defaults.compression,
       durability: defaults.durability, separateAuditTrail: defaults.separateAuditTrail, cleanupOnEnd: defaults.cleanupOnEnd,
-      maxOpenFiles: 256, chunkBytes: 64 * 1024, highWaterMark: 8 * 1024 * 1024, fs: nodeFileSystem, clock: () => new Date(),
+      maxOpenFiles: 256, chunkBytes: 64 * 1024, checkIntervalMs: 1000, highWaterMark: 8 * 1024 * 1024, fs: nodeFileSystem, clock: () => new Date(),
       ...Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)),
     } as SessionFileProcessor['options'];
     this.root = options.dir;
@@ -69,7 +71,7 @@ export class SessionFileProcessor implements SessionAwareProcessor {
     const directory = new SessionDirectory({
       root: this.root, sessionId, level: info.level, attributes: info.attributes, config: this.options,
       fs: this.options.fs, fds: this.fds, stats: this.stats, clock: this.options.clock,
-      chunkBytes: this.options.chunkBytes, highWaterMark: this.options.highWaterMark,
+      chunkBytes: this.options.chunkBytes, highWaterMark: this.options.highWaterMark, checkIntervalMs: this.options.checkIntervalMs,
       report: (id, what, error) => this.report(id, what, error),
     });
     this.sessions.set(sessionId, directory);

@@ -16,6 +16,8 @@ export interface SessionLoggingOptions extends ConfigOptions {
   processors?: SessionAwareProcessor[];
   /** Open descriptors kept at most by the file writer. */
   maxOpenFiles?: number;
+  /** How often (ms) each active file is checked for being deleted or replaced (default 1000). */
+  checkIntervalMs?: number;
   /** Called once per write fault episode and when it ends (default: OTel diag). */
   onError?: (sessionId: string, what: string, error: Error | null) => void;
   /** Fault injection and clocks for tests. */
@@ -36,7 +38,7 @@ export interface SessionLoggingStats {
   openSessions: number;
 }
 
-const LIBRARY_KEYS = new Set(['processors', 'maxOpenFiles', 'onError', 'fs', 'clock']);
+const LIBRARY_KEYS = new Set(['processors', 'maxOpenFiles', 'checkIntervalMs', 'onError', 'fs', 'clock']);
 
 /** Everything a session server needs: open a logger per session, flush and shut down. */
 export class SessionLogging {
@@ -56,7 +58,7 @@ export class SessionLogging {
       this.files = new SessionFileProcessor({
         dir: config.dir, maxFileSize: config.maxFileSize, maxSessionSize: config.maxSessionSize,
         compression: config.compression, durability: config.durability, separateAuditTrail: config.separateAuditTrail,
-        cleanupOnEnd: config.cleanupOnEnd, maxOpenFiles: options.maxOpenFiles, onError: options.onError,
+        cleanupOnEnd: config.cleanupOnEnd, maxOpenFiles: options.maxOpenFiles, checkIntervalMs: options.checkIntervalMs, onError: options.onError,
         fs: options.fs, clock: options.clock,
       });
       downstream.push(this.files);

@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { createSessionLogging } from '../../src/index.ts';
+import { readMetadata, sessionLines, tempDir } from '../support/sessionFiles.ts';
+
+describe('per-session size cap (max_session_size)', () => {
+  for (const compression of ['gzip', 'none'] as const) {
+    it(`deletes the oldest segments first and records the seq ranges removed (${compression})`, async () => {
+      const root = tempDir();
+      const logging = createSessionLogging({ dir: root, env: {}, defaultLevel: 'full', maxFileSize: '16KB', maxSessionSize: '128KB', compression });
+      const log = logging.open('capped');
+      const total = 30_000;
+      for (let i = 0; i < total; i++) {
+        log.emit(i % 4 === 0 ? 'input' : 'output', `record ${i} ${'x'.repeat(i % 50)}`);
+        if (i % 500 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      await logging.shutdown();
+      const dir = join(root, 'capped');
+      const meta = readMetadata(root, 'capped');
+      assert.ok(meta.removed.length > 0, 'some segments were removed');
+      assert.ok(meta.removed.every((r: { reason: string }) => r.reason === 'cap'));
+      const bytes = readdirSync(dir).filter((n) => n.includes('jsonl')).reduce((sum, n) => sum + statSync(join(dir, n)).size, 0);
+      assert.ok(bytes <= 128 * 1024 + 2 * 16 * 1024, `${bytes} bytes on disk`);
+      for (const removed of meta.removed) assert.ok(!readdirSync(dir).includes(removed.file));
+      // Every seq is either on disk or inside a recorded removed range of its stream.
+      const present = new Map(sessionLines(root, 'capped').map((l) => [l.seq, l]));
+      for (let seq = 1; seq <= meta.last_seq; seq++) {
+        if (present.has(seq)) continue;
+        assert.ok(meta.removed.some((r: { first_seq: number; last_seq: number }) => seq >= r.first_seq && seq <= r.last_seq), `seq ${seq} missing without a recorded removal`);
+      }
+      // The newest records are all there.
+      const bodies = new Set([...present.values()].map((l) => l.body));
+      for (let i = total - 100; i < total; i++) assert.ok(bodies.has(`record ${i} ${'x'.repeat(i % 50)}`));
+    });
+  }
+});
+
+describe('bounded open files', () => {
+  it('writes 1,200 sessions with a budget of 64 descriptors and loses nothing', async () => {
+    const root = tempDir();
+    const logging = createSessionLogging({ dir: root, env: {}, defaultLevel: 'full', maxOpenFiles: 64 });
+    const fdsBefore = readdirSync('/proc/self/fd').length;
+    const sessions = Array.from({ length: 1200 }, (_, i) => logging.open(`many-${i}`));
+    let peakFds = 0;
+    for (let round = 0; round < 10; round++) {
+      for (const log of sessions) log.emit(round % 2 ? 'input' : 'output', `round ${round}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      peakFds = Math.max(peakFds, readdirSync('/proc/self/fd').length - fdsBefore);
+    }
+    await logging.shutdown();
+    assert.ok(peakFds <= 64 + 16, `peak ${peakFds} descriptors over the start`);
+    for (const log of sessions) {
+      const lines = sessionLines(root, log.id);
+      assert.deepEqual(lines.filter((l) => l.event === 'output' || l.event === 'input').map((l) => l.body), Array.from({ length: 10 }, (_, r) => `round ${r}`), log.id);
+    }
+    assert.equal(logging.stats().files.dropped, 0);
+  });
+});

@@ -1,0 +1,68 @@
+import * as fs from 'node:fs';
+import type { FileSystem } from '../../exporters/FileSystem.ts';
+
+type Call = 'write' | 'writeSync' | 'openSync' | 'fdatasync' | 'fdatasyncSync' | 'renameSync' | 'promises';
+
+/**
+ * node:fs with switchable faults: while `fail(code, calls)` is in force, those calls fail
+ * with that errno code (callbacks get the error, sync calls throw). Only for fault injection.
+ */
+export class FaultyFileSystem {
+  private code: string | undefined;
+  private calls = new Set<Call>();
+  failures = 0;
+  readonly fs: FileSystem;
+
+  constructor() {
+    const error = () => {
+      this.failures++;
+      return Object.assign(new Error(`${this.code}: injected fault`), { code: this.code });
+    };
+    const failing = (call: Call) => this.code !== undefined && this.calls.has(call);
+    const promises = new Proxy(fs.promises, {
+      get: (target, key: string) => {
+        const value = (target as unknown as Record<string, unknown>)[key];
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => (failing('promises') ? Promise.reject(error()) : (value as (...a: unknown[]) => unknown).apply(target, args));
+      },
+    });
+    this.fs = {
+      ...fs,
+      promises,
+      write: ((...args: unknown[]) => {
+        const callback = args.at(-1) as (e: Error | null, n?: number) => void;
+        if (failing('write')) return process.nextTick(callback, error());
+        return (fs.write as (...a: unknown[]) => void)(...args);
+      }) as typeof fs.write,
+      fdatasync: ((fd: number, callback: (e: Error | null) => void) => {
+        if (failing('fdatasync')) return process.nextTick(callback, error());
+        return fs.fdatasync(fd, callback);
+      }) as typeof fs.fdatasync,
+      writeSync: ((...args: unknown[]) => {
+        if (failing('writeSync')) throw error();
+        return (fs.writeSync as (...a: unknown[]) => number)(...args);
+      }) as typeof fs.writeSync,
+      fdatasyncSync: ((fd: number) => {
+        if (failing('fdatasyncSync')) throw error();
+        return fs.fdatasyncSync(fd);
+      }) as typeof fs.fdatasyncSync,
+      openSync: ((...args: unknown[]) => {
+        if (failing('openSync')) throw error();
+        return (fs.openSync as (...a: unknown[]) => number)(...args);
+      }) as typeof fs.openSync,
+      renameSync: ((from: fs.PathLike, to: fs.PathLike) => {
+        if (failing('renameSync')) throw error();
+        return fs.renameSync(from, to);
+      }) as typeof fs.renameSync,
+    };
+  }
+
+  fail(code: string, calls: Call[]): void {
+    this.code = code;
+    this.calls = new Set(calls);
+  }
+
+  heal(): void {
+    this.code = undefined;
+  }
+}
