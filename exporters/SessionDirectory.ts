@@ -85,6 +85,7 @@ export class SessionDirectory {
         }
       }
       // Seqs assigned before the crash but never written: a recorded loss, never reused.
+      for (const [first, last] of state.tailGaps) meta.crash_losses.push({ first_seq: first, last_seq: last, at: now.toISOString() });
       if (meta.last_seq > state.lastSeq) meta.crash_losses.push({ first_seq: state.lastSeq + 1, last_seq: meta.last_seq, at: now.toISOString() });
     }
     this.meta = meta;

@@ -10,6 +10,24 @@ export interface RecoveredFile {
   lastChain: string;
   /** Bytes cut off the end (0 when the file ended with a newline). */
   tornBytes: number;
+  /** The complete lines kept, for finding gaps near the end. */
+  text: string;
+}
+
+/** Seqs of the lines of `text` whose seq is greater than `after`, walking back from the end. */
+export function seqsAfter(text: string, after: number): number[] {
+  const seqs: number[] = [];
+  let end = text.length;
+  while (end > 0) {
+    const start = text.lastIndexOf('\n', end - 2) + 1;
+    const match = /"seq":(\d+)/.exec(text.slice(start, Math.min(end, start + 80)));
+    end = start;
+    if (!match) continue;
+    const seq = Number(match[1]);
+    if (seq <= after) break;
+    seqs.push(seq);
+  }
+  return seqs;
 }
 
 /** seq and chain of the last complete, parseable line of `text` (0/'' when none). */
@@ -41,7 +59,7 @@ export function recoverActiveFile(fs: FileSystem, path: string): RecoveredFile {
   try {
     data = fs.readFileSync(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { size: 0, lines: 0, firstSeq: 0, lastSeq: 0, lastChain: '', tornBytes: 0 };
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { size: 0, lines: 0, firstSeq: 0, lastSeq: 0, lastChain: '', tornBytes: 0, text: '' };
     throw error;
   }
   const lastNewline = data.lastIndexOf(0x0a);
@@ -67,5 +85,5 @@ export function recoverActiveFile(fs: FileSystem, path: string): RecoveredFile {
     firstSeq = 0;
   }
   const last = lastRecordOf(text);
-  return { size: keep, lines, firstSeq, lastSeq: last.seq, lastChain: last.chain, tornBytes };
+  return { size: keep, lines, firstSeq, lastSeq: last.seq, lastChain: last.chain, tornBytes, text };
 }

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Compression } from '../src/config/defaults.ts';
 import { readSegmentSync } from './compressSegment.ts';
 import type { FileSystem } from './FileSystem.ts';
-import { type RecoveredFile, lastRecordOf, recoverActiveFile } from './recoverActiveFile.ts';
+import { type RecoveredFile, lastRecordOf, recoverActiveFile, seqsAfter } from './recoverActiveFile.ts';
 import type { SessionMetadata, StoredSegment } from './SessionMetadata.ts';
 import type { Stream } from './SegmentWriter.ts';
 
@@ -16,6 +16,23 @@ export interface RecoveredState {
   chainHead: string;
   /** Plain segments whose compression had not finished. */
   toCompress: string[];
+  /**
+   * Seq ranges below the last seq on disk that neither stream holds: records that were
+   * buffered in one stream when the process died while the other stream had written on.
+   */
+  tailGaps: Array<[number, number]>;
+}
+
+/** Gaps in (after, upTo] that neither list of seqs covers, as ranges. */
+function gapsBetween(after: number, upTo: number, present: Set<number>): Array<[number, number]> {
+  const gaps: Array<[number, number]> = [];
+  for (let seq = after + 1; seq <= upTo; seq++) {
+    if (present.has(seq)) continue;
+    const last = gaps.at(-1);
+    if (last && last[1] === seq - 1) last[1] = seq;
+    else gaps.push([seq, seq]);
+  }
+  return gaps;
 }
 
 function compressionOf(suffix: string | undefined): StoredSegment['compression'] {
@@ -73,5 +90,20 @@ export function recoverSessionState(fs: FileSystem, dir: string, meta: SessionMe
     else chainHead = meta?.chain_head ?? '';
   }
   lastSeq = Math.max(lastSeq, 0);
-  return { segments, active, nextSegment, lastSeq, chainHead, toCompress };
+  // Each stream's last seq on disk; above the lower of the two, every seq must be in one of them.
+  const lastOf = (stream: Stream) => active[stream].lines > 0 ? active[stream].lastSeq : Math.max(0, ...segments.filter((s) => s.stream === stream).map((s) => s.last_seq));
+  const floor = Math.min(lastOf('system'), lastOf('audit'));
+  const onDisk = new Set<number>();
+  for (const stream of ['system', 'audit'] as const) {
+    for (const seq of seqsAfter(active[stream].text, floor)) onDisk.add(seq);
+    // The stream may have rotated since `floor`: its newest segment holds the rest.
+    const newest = segments.filter((s) => s.stream === stream).at(-1);
+    if (newest && newest.last_seq > floor && (active[stream].lines === 0 || active[stream].firstSeq > floor + 1)) {
+      for (const seq of seqsAfter(readSegmentSync(fs, join(dir, newest.file)), floor)) onDisk.add(seq);
+    }
+  }
+  const tailGaps = active.system.lines > 0 || active.audit.lines > 0 ? gapsBetween(floor, lastSeq, onDisk) : [];
+  active.system.text = '';
+  active.audit.text = '';
+  return { segments, active, nextSegment, lastSeq, chainHead, toCompress, tailGaps };
 }
