@@ -2,6 +2,7 @@ import { LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { hostname } from 'node:os';
 import { SessionFileProcessor } from '../exporters/SessionFileProcessor.ts';
+import { type ForwardingStats, OtlpForwardingProcessor, type OtlpForwardingOptions } from '../exporters/OtlpForwardingProcessor.ts';
 import type { FileSystem } from '../exporters/FileSystem.ts';
 import type { WriterStats } from '../exporters/WriterStats.ts';
 import { type LevelProcessorStats, SessionLevelProcessor } from '../processors/SessionLevelProcessor.ts';
@@ -20,6 +21,8 @@ export interface SessionLoggingOptions extends ConfigOptions {
   checkIntervalMs?: number;
   /** Called once per write fault episode and when it ends (default: OTel diag). */
   onError?: (sessionId: string, what: string, error: Error | null) => void;
+  /** Tuning of OTLP forwarding (queue size, batch size, delay, outage callback). */
+  forwarding?: Omit<OtlpForwardingOptions, 'url' | 'headers'>;
   /** Fault injection and clocks for tests. */
   fs?: FileSystem;
   clock?: () => Date;
@@ -35,10 +38,11 @@ export interface OpenOptions {
 export interface SessionLoggingStats {
   levels: LevelProcessorStats;
   files: WriterStats;
+  forwarding: ForwardingStats | undefined;
   openSessions: number;
 }
 
-const LIBRARY_KEYS = new Set(['processors', 'maxOpenFiles', 'checkIntervalMs', 'onError', 'fs', 'clock']);
+const LIBRARY_KEYS = new Set(['processors', 'forwarding', 'maxOpenFiles', 'checkIntervalMs', 'onError', 'fs', 'clock']);
 
 /** Everything a session server needs: open a logger per session, flush and shut down. */
 export class SessionLogging {
@@ -46,6 +50,8 @@ export class SessionLogging {
   readonly provider: LoggerProvider;
   readonly levels: SessionLevelProcessor;
   readonly files: SessionFileProcessor | undefined;
+  /** OTLP forwarding, when `otlp.enabled`. */
+  readonly forwarding: OtlpForwardingProcessor | undefined;
   private readonly loggers = new Map<string, SessionLogger>();
   private readonly logger;
 
@@ -62,6 +68,10 @@ export class SessionLogging {
         fs: options.fs, clock: options.clock,
       });
       downstream.push(this.files);
+    }
+    if (config.otlp.enabled) {
+      this.forwarding = new OtlpForwardingProcessor({ url: config.otlp.endpoint, headers: config.otlp.headers, ...options.forwarding });
+      downstream.push(this.forwarding);
     }
     downstream.push(...(options.processors ?? []));
     this.levels = new SessionLevelProcessor({
@@ -102,7 +112,12 @@ export class SessionLogging {
   }
 
   stats(): SessionLoggingStats {
-    return { levels: { ...this.levels.stats }, files: { ...(this.files?.stats ?? emptyFileStats()) }, openSessions: this.loggers.size };
+    return {
+      levels: { ...this.levels.stats },
+      files: { ...(this.files?.stats ?? emptyFileStats()) },
+      forwarding: this.forwarding ? { ...this.forwarding.stats } : undefined,
+      openSessions: this.loggers.size,
+    };
   }
 
   forceFlush(): Promise<void> {

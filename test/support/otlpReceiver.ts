@@ -1,0 +1,84 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ReceivedRecord {
+  sessionId: string;
+  seq: number;
+  category: string;
+  tier: string;
+  eventName: string;
+  body: unknown;
+  severityText: string;
+  timeUnixNano: string;
+  resource: Record<string, unknown>;
+}
+
+type AnyValue = { stringValue?: string; intValue?: string | number; boolValue?: boolean; doubleValue?: number };
+function valueOf(v: AnyValue | undefined): unknown {
+  if (!v || Object.keys(v).length === 0) return null; // an absent body
+  if ('stringValue' in v) return v.stringValue;
+  if ('intValue' in v) return Number(v.intValue);
+  if ('boolValue' in v) return v.boolValue;
+  if ('doubleValue' in v) return v.doubleValue;
+  return v;
+}
+function attributesOf(list: Array<{ key: string; value: AnyValue }> = []): Record<string, unknown> {
+  return Object.fromEntries(list.map((a) => [a.key, valueOf(a.value)]));
+}
+
+/**
+ * A real HTTP server on 127.0.0.1 that speaks the OTLP/HTTP JSON logs endpoint; `mode`
+ * injects Collector faults (500 answers, never answering). For the Collector itself see otelcol.ts.
+ */
+export class OtlpReceiver {
+  readonly records: ReceivedRecord[] = [];
+  mode: 'ok' | 'fail' | 'hang' = 'ok';
+  requests = 0;
+  private server: Server;
+  private hanging: Array<() => void> = [];
+
+  constructor() {
+    this.server = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        this.requests++;
+        if (this.mode === 'hang') {
+          this.hanging.push(() => response.destroy());
+          return;
+        }
+        if (this.mode === 'fail') {
+          response.writeHead(500).end('{}');
+          return;
+        }
+        const payload = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        for (const resourceLogs of payload.resourceLogs ?? []) {
+          const resource = attributesOf(resourceLogs.resource?.attributes);
+          for (const scope of resourceLogs.scopeLogs ?? []) {
+            for (const record of scope.logRecords ?? []) {
+              const attrs = attributesOf(record.attributes);
+              this.records.push({
+                sessionId: attrs['session.id'] as string, seq: attrs['session.log.seq'] as number,
+                category: attrs['session.log.category'] as string, tier: attrs['session.log.tier'] as string,
+                eventName: record.eventName, body: valueOf(record.body), severityText: record.severityText,
+                timeUnixNano: String(record.timeUnixNano), resource,
+              });
+            }
+          }
+        }
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+  }
+
+  async start(): Promise<string> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1/logs`;
+  }
+
+  async stop(): Promise<void> {
+    for (const release of this.hanging.splice(0)) release();
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+}
