@@ -24,7 +24,7 @@ export interface SessionFileProcessorOptions {
   maxOpenFiles?: number;
   /** Bytes gathered before a chunk is written (default 64 KiB). */
   chunkBytes?: number;
-  /** Buffered bytes per file past which writes become synchronous (default 8 MiB). */
+  /** Buffered bytes per file past which writes become synchronous (default 1 MiB). */
   highWaterMark?: number;
   /** How often (ms) each active file is checked for being deleted or replaced (default 1000). */
   checkIntervalMs?: number;
@@ -56,7 +56,7 @@ export class SessionFileProcessor implements SessionAwareProcessor {
     this.options = {
       maxFileSize: defaults.maxFileSize, maxSessionSize: defaults.maxSessionSize, compression: defaults.compression,
       durability: defaults.durability, separateAuditTrail: defaults.separateAuditTrail, cleanupOnEnd: defaults.cleanupOnEnd,
-      maxOpenFiles: 256, chunkBytes: 64 * 1024, checkIntervalMs: 1000, highWaterMark: 8 * 1024 * 1024, fs: nodeFileSystem, clock: () => new Date(),
+      maxOpenFiles: 256, chunkBytes: 64 * 1024, checkIntervalMs: 1000, highWaterMark: 1024 * 1024, fs: nodeFileSystem, clock: () => new Date(),
       ...Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)),
     } as SessionFileProcessor['options'];
     this.root = options.dir;

@@ -36,12 +36,17 @@ function binaryAsBase64(_key: string, value: unknown): unknown {
 
 function formatAttributes(attributes: Attributes): string {
   let out = '{';
-  for (const key in attributes) {
+  const keys = Object.keys(attributes); // faster than for-in over the SDK's attribute object
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
     if (RESERVED_ATTRIBUTES.has(key)) continue;
     const value = attributes[key];
     if (value === undefined) continue;
     if (out.length > 1) out += ',';
-    out += quote(key) + ':' + (typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value, binaryAsBase64));
+    out += quote(key) + ':';
+    if (typeof value === 'string') out += JSON.stringify(value);
+    else if (typeof value === 'number' && Number.isFinite(value)) out += String(value);
+    else out += JSON.stringify(value, binaryAsBase64) ?? 'null';
   }
   return out + '}';
 }
