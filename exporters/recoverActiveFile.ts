@@ -49,41 +49,61 @@ export function lastRecordOf(text: string): { seq: number; chain: string } {
   return { seq: 0, chain: '' };
 }
 
+const CHUNK = 1024 * 1024;
+/** The end of the file kept as text: enough for the last records and for gaps near the end. */
+const TAIL = 4 * CHUNK;
+
 /**
  * Reopen after a crash: cut a torn last line (bytes after the last newline) and report the
  * seq range and chain the file ends with, so numbering continues without duplicates.
- * Runs once per session open, synchronously, before any record of the session is written.
+ * Runs once per session open, before any record of the session is written; reads the file
+ * in 1 MiB chunks and keeps only its last few MiB, so memory does not grow with the file.
  */
 export function recoverActiveFile(fs: FileSystem, path: string): RecoveredFile {
-  let data: Buffer;
+  let fd: number;
   try {
-    data = fs.readFileSync(path);
+    fd = fs.openSync(path, 'r+');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { size: 0, lines: 0, firstSeq: 0, lastSeq: 0, lastChain: '', tornBytes: 0, text: '' };
     throw error;
   }
-  const lastNewline = data.lastIndexOf(0x0a);
-  const keep = lastNewline + 1;
-  const tornBytes = data.length - keep;
-  if (tornBytes > 0) {
-    const fd = fs.openSync(path, 'r+');
-    try {
+  try {
+    const size = fs.fstatSync(fd).size;
+    const buffer = Buffer.allocUnsafe(CHUNK);
+    let lines = 0;
+    let lastNewline = -1;
+    let head = '';
+    const tail: Buffer[] = [];
+    let tailBytes = 0;
+    for (let position = 0; position < size; ) {
+      const read = fs.readSync(fd, buffer, 0, Math.min(CHUNK, size - position), position);
+      if (read === 0) break;
+      const chunk = buffer.subarray(0, read);
+      for (let at = chunk.indexOf(0x0a); at !== -1; at = chunk.indexOf(0x0a, at + 1)) {
+        lines++;
+        lastNewline = position + at;
+      }
+      if (position === 0) head = chunk.subarray(0, 100).toString('latin1'); // `seq` is the second key
+      tail.push(Buffer.from(chunk));
+      tailBytes += read;
+      while (tail.length > 1 && tailBytes - tail[0]!.length >= TAIL) tailBytes -= tail.shift()!.length;
+      position += read;
+    }
+    const keep = lastNewline + 1;
+    const tornBytes = size - keep;
+    if (tornBytes > 0) {
       fs.ftruncateSync(fd, keep);
       fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
     }
+    // Tail text from the first complete line in the window to the last newline.
+    const window = Buffer.concat(tail);
+    const windowStart = size - window.length;
+    let text = window.subarray(0, Math.max(0, keep - windowStart)).toString('utf8');
+    if (windowStart > 0) text = text.slice(text.indexOf('\n') + 1);
+    const firstSeq = keep > 0 ? Number(/^\{"ts":"[^"]*","seq":(\d+)/.exec(head)?.[1] ?? 0) : 0;
+    const last = lastRecordOf(text);
+    return { size: keep, lines, firstSeq, lastSeq: last.seq, lastChain: last.chain, tornBytes, text };
+  } finally {
+    fs.closeSync(fd);
   }
-  const text = data.subarray(0, keep).toString('utf8');
-  let lines = 0;
-  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) lines++;
-  let firstSeq = 0;
-  const firstLine = text.slice(0, text.indexOf('\n'));
-  try {
-    firstSeq = (JSON.parse(firstLine) as { seq: number }).seq ?? 0;
-  } catch {
-    firstSeq = 0;
-  }
-  const last = lastRecordOf(text);
-  return { size: keep, lines, firstSeq, lastSeq: last.seq, lastChain: last.chain, tornBytes, text };
 }
