@@ -121,6 +121,16 @@ describe('SessionLogging facade', () => {
     assert.deepEqual(meta.repairs.map((r: { file: string; bytes: number }) => [r.file, r.bytes]), [['audit.jsonl', 22]]);
   });
 
+  it('writes what is buffered when the process exits without shutdown()', async () => {
+    const root = tempDir();
+    const { execFileSync } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    execFileSync(process.execPath, [fileURLToPath(new URL('../fixtures/exitWithoutShutdown.ts', import.meta.url)), root]);
+    const lines = sessionLines(root, 'exit');
+    assertContiguous(lines);
+    assert.equal(lines.filter((l) => l.event === 'input' || l.event === 'output').length, 5000);
+  });
+
   it('redacts bodies of input, output and command records before any downstream sees them', async () => {
     const root = tempDir();
     const logging = createSessionLogging({ dir: root, env: {}, redact: ['password=\\S+', 'sk-[a-z0-9]+'] });
