@@ -25,9 +25,11 @@ export class SessionLogger {
   private readonly logger: Logger;
   private readonly levels: SessionLevelProcessor;
   private readonly onClose: (logger: SessionLogger) => Promise<void>;
+  private readonly counters: { filtered: number };
   private closing: Promise<void> | undefined;
 
-  constructor(state: SessionState, logger: Logger, levels: SessionLevelProcessor, onClose: (logger: SessionLogger) => Promise<void>) {
+  constructor(state: SessionState, logger: Logger, levels: SessionLevelProcessor, onClose: (logger: SessionLogger) => Promise<void>, counters: { filtered: number }) {
+    this.counters = counters;
     this.id = state.id;
     this.state = state;
     this.logger = logger;
@@ -62,7 +64,10 @@ export class SessionLogger {
   emit(event: string, body?: AnyValue, attributes?: Attributes, options?: EmitOptions): boolean {
     let spec: EventSpec | undefined = EVENT_CATALOGUE.get(event);
     if (spec === undefined) spec = this.customSpec(event, options);
-    if (spec.rank > this.state.rank) return false;
+    if (spec.rank > this.state.rank) {
+      this.counters.filtered++;
+      return false;
+    }
     if (this.closed) throw new Error(`session ${this.id} is closed; cannot emit ${event}`);
     const category = options?.category ?? spec.category;
     const attrs: Attributes = attributes ? { ...attributes } : {};

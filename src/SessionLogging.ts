@@ -53,6 +53,8 @@ export class SessionLogging {
   /** OTLP forwarding, when `otlp.enabled`. */
   readonly forwarding: OtlpForwardingProcessor | undefined;
   private readonly loggers = new Map<string, SessionLogger>();
+  /** Events the facade left out before any record existed. */
+  private readonly counters = { filtered: 0 };
   private readonly logger;
 
   constructor(options: SessionLoggingOptions = {}) {
@@ -100,7 +102,7 @@ export class SessionLogging {
     const logger = new SessionLogger(state, this.logger, this.levels, async (closing) => {
       await this.levels.close(closing.id);
       this.loggers.delete(closing.id);
-    });
+    }, this.counters);
     this.loggers.set(sessionId, logger);
     logger.emit('session.created', undefined, { level, ...options.metadata });
     return logger;
@@ -113,7 +115,7 @@ export class SessionLogging {
 
   stats(): SessionLoggingStats {
     return {
-      levels: { ...this.levels.stats },
+      levels: { ...this.levels.stats, filtered: this.levels.stats.filtered + this.counters.filtered },
       files: { ...(this.files?.stats ?? emptyFileStats()) },
       forwarding: this.forwarding ? { ...this.forwarding.stats } : undefined,
       openSessions: this.loggers.size,

@@ -247,11 +247,9 @@ export class ManagedSession {
     }
   }
 
-  /** emit(), counting what the session's level leaves out (the facade does not count it). */
+  /** The facade counts what the level leaves out; `record` counts output it skips before emitting. */
   private emit(event: string, body: AnyValue, attrs: Record<string, AnyValue>): boolean {
-    const recorded = this.logger.emit(event, body, attrs);
-    if (!recorded) this.spec.counters.filtered++;
-    return recorded;
+    return this.logger.emit(event, body, attrs);
   }
 
   private warn(message: string, attrs: Record<string, AnyValue>): void {

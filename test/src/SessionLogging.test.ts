@@ -145,6 +145,15 @@ describe('SessionLogging facade', () => {
     assert.ok(bodies.includes('password=kept-not-user-data'));
   });
 
+  it('counts every event the level leaves out, in the facade and in the processor', async () => {
+    const logging = createSessionLogging({ dir: tempDir(), env: {} });
+    const log = logging.open('counted', { level: 'signals' });
+    for (let i = 0; i < 10; i++) log.emit('output', 'x');
+    logging.provider.getLogger('plain').emit({ eventName: 'input', body: 'y', attributes: { 'session.id': 'counted' } });
+    assert.equal(logging.stats().levels.filtered, 11);
+    await logging.shutdown();
+  });
+
   it('throws a clear error for an unknown event without a tier', async () => {
     const logging = createSessionLogging({ dir: tempDir(), env: {} });
     const log = logging.open('unk');
