@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { countRecords } from './countLines.ts';
 import { filteredCosts } from './filteredCost.ts';
+import { serverSpawnsOverheadPct } from './serverOverhead.ts';
 import { tempDir } from './tempDir.ts';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, records: { type: 'string' } } });
@@ -30,6 +31,7 @@ for (const name of contenders) {
   results[name] = { ms: round(measured.ms), on_disk: onDisk, lost: records - onDisk, rss_mib: round(measured.rss_mib), loop_p99_ms: round(measured.loop_p99_ms) };
 }
 const filtered = await filteredCosts(values.quick ? 2_000_000 : 10_000_000);
+const server = values.quick ? await serverSpawnsOverheadPct(3, 8, 10_000) : await serverSpawnsOverheadPct(5, 8, 50_000);
 const ours = results.ours!;
 const summary = {
   records,
@@ -40,7 +42,7 @@ const summary = {
     pino_vs_ours: round(results.pino!.ms / ours.ms),
     otel_stock_vs_ours: round(results.otel_stock!.ms / ours.ms),
   },
-  server_spawns_overhead_pct: null as number | null,
+  server_spawns_overhead_pct: round(server.pct),
 };
 
 function round(value: number): number {
@@ -55,4 +57,5 @@ for (const [name, row] of Object.entries(results)) {
 log('');
 log(`filtered-out record, ns/op: ours ${summary.filtered_ns.ours}, plain if ${summary.filtered_ns.if}, pino disabled level ${summary.filtered_ns.pino}, OTel record dropped in a processor ${summary.filtered_ns.otel}`);
 log(`ratios: ours/raw ${summary.ratios.ours_vs_raw} (target <= 1.3), pino/ours ${summary.ratios.pino_vs_ours} (target >= 1.3), otel_stock/ours ${summary.ratios.otel_stock_vs_ours} (target >= 1.5)`);
+log(`session server, 8 sessions echoing through cat: logging at spawns ${round(server.spawns_ms)} ms vs disabled ${round(server.disabled_ms)} ms (median), overhead ${round(server.pct)}% (target <= 1%)`);
 if (values.json) process.stdout.write(JSON.stringify(summary) + '\n');

@@ -95,7 +95,10 @@ export class SessionDirectory {
     meta.last_seq = this.lastSeq;
     meta.chain_head = this.chainHead;
     this.metadataFile = new MetadataFile(join(this.dir, 'metadata.json'), fs, () => this.snapshot(), (error) => this.fault('metadata.json', error));
-    this.metadataFile.writeSync();
+    // A new session's metadata is written asynchronously (opening a session must not wait
+    // for an fsync); a reopened one's synchronously, so the repairs it records come first.
+    if (existing) this.metadataFile.writeSync();
+    else this.metadataFile.schedule();
     this.system = this.newWriter('system', state.active.system.size, state.nextSegment.system);
     this.audit = this.newWriter('audit', state.active.audit.size, state.nextSegment.audit);
     for (const stream of ['system', 'audit'] as const) {
