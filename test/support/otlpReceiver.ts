@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 
 export interface ReceivedRecord {
   sessionId: string;
@@ -34,6 +35,8 @@ export class OtlpReceiver {
   readonly records: ReceivedRecord[] = [];
   mode: 'ok' | 'fail' | 'hang' = 'ok';
   requests = 0;
+  /** Bodies that could not be read (a test fails on these rather than crash the server). */
+  readonly errors: string[] = [];
   private server: Server;
   private hanging: Array<() => void> = [];
 
@@ -51,7 +54,16 @@ export class OtlpReceiver {
           response.writeHead(500).end('{}');
           return;
         }
-        const payload = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        let payload;
+        try {
+          const raw = Buffer.concat(chunks);
+          const text = (request.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
+          payload = JSON.parse(text);
+        } catch (error) {
+          this.errors.push((error as Error).message);
+          response.writeHead(400).end('{}');
+          return;
+        }
         for (const resourceLogs of payload.resourceLogs ?? []) {
           const resource = attributesOf(resourceLogs.resource?.attributes);
           for (const scope of resourceLogs.scopeLogs ?? []) {
