@@ -108,6 +108,23 @@ export function parseMetadata(text: string, path: string): SessionMetadata {
   } as SessionMetadata;
 }
 
+/** At most this many metadata.json writes hold a descriptor at once, across all sessions. */
+const MAX_CONCURRENT_METADATA_WRITES = 8;
+let metadataWritesUnderWay = 0;
+const waitingForMetadataSlot: Array<() => void> = [];
+
+async function withMetadataSlot<T>(work: () => Promise<T>): Promise<T> {
+  if (metadataWritesUnderWay >= MAX_CONCURRENT_METADATA_WRITES) await new Promise<void>((resolve) => waitingForMetadataSlot.push(resolve));
+  else metadataWritesUnderWay++;
+  try {
+    return await work();
+  } finally {
+    const next = waitingForMetadataSlot.shift();
+    if (next) next(); // the slot passes on directly
+    else metadataWritesUnderWay--;
+  }
+}
+
 /**
  * metadata.json, replaced atomically (temp file, fsync, rename). Asynchronous writes are
  * coalesced: while one is under way, later requests become one more write of the newest state.
@@ -156,14 +173,16 @@ export class MetadataFile {
       this.dirty = false;
       const tmp = `${this.path}.tmp`;
       try {
-        const handle = await this.fs.promises.open(tmp, 'w', 0o600);
-        try {
-          await handle.writeFile(JSON.stringify(this.snapshot(), null, 2) + '\n');
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
-        await this.fs.promises.rename(tmp, this.path);
+        await withMetadataSlot(async () => {
+          const handle = await this.fs.promises.open(tmp, 'w', 0o600);
+          try {
+            await handle.writeFile(JSON.stringify(this.snapshot(), null, 2) + '\n');
+            await handle.sync();
+          } finally {
+            await handle.close();
+          }
+          await this.fs.promises.rename(tmp, this.path);
+        });
       } catch (error) {
         this.onError(error as Error);
       }
