@@ -12,6 +12,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 config="$here/otelcol-builder.yaml"
 builder_version="v0.165.0"
+export PATH="$PATH:/usr/local/go/bin"  # where the machine image installs Go
 command -v go >/dev/null || { echo "build-otelcol: Go is required to build the Collector" >&2; exit 1; }
 cache_root="${OTELCOL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/otel-session-logs}"
 key="$( (cat "$config" "$0"; go version) | sha256sum | cut -c1-16)"

@@ -76,10 +76,15 @@ export class ActiveFile implements BudgetedFile {
   }
 
   private writeWithSlot(data: Buffer, position: number, sync: boolean, done: (error: NodeJS.ErrnoException | null) => void): void {
+    // `done` runs while the descriptor is still held, so the caller can cut back a failed
+    // write (truncateTo) or start the next chunk without giving up the slot in between.
     const finish = (error: NodeJS.ErrnoException | null) => {
-      this.busy--;
-      if (this.busy === 0) this.onIdle();
-      done(error);
+      try {
+        done(error);
+      } finally {
+        this.busy--;
+        if (this.busy === 0) this.onIdle();
+      }
     };
     let fd: number;
     try {
@@ -111,7 +116,7 @@ export class ActiveFile implements BudgetedFile {
   /** Cut the file back to `size` after a failed write left part of a chunk behind. */
   truncateTo(size: number): void {
     try {
-      this.budget.acquireNow(this);
+      if (this.fd === -1) this.budget.acquireNow(this);
       this.fs.ftruncateSync(this.descriptor(), size);
     } catch {
       // The fault that broke the write may still be there; the next write tries again.
