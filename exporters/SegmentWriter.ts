@@ -39,6 +39,8 @@ export interface SegmentWriterOptions {
   chunkBytes: number;
   /** Buffered bytes past which append() writes synchronously instead of growing memory. */
   highWaterMark: number;
+  /** Bytes buffered by every writer of the processor, and the most it may hold before appends write synchronously. */
+  memory: { buffered: number; limit: number };
   /** How often (ms) to check that the active file was not deleted or replaced under us. */
   checkIntervalMs: number;
   /** State found on disk when the session was opened. */
@@ -129,6 +131,7 @@ export class SegmentWriter {
     this.pendingLast = seq;
     this.pending.push(line);
     this.pendingBytes += bytes;
+    this.options.memory.buffered += bytes;
     this.assigned += bytes;
     if (this.segLines === 0) this.segFirst = seq;
     this.segLast = seq;
@@ -138,7 +141,7 @@ export class SegmentWriter {
       this.scheduled = true;
       setImmediate(this.sealSoon);
     }
-    if (this.queuedBytes + this.pendingBytes > this.options.highWaterMark) {
+    if (this.queuedBytes + this.pendingBytes > this.options.highWaterMark || this.options.memory.buffered > this.options.memory.limit) {
       this.options.stats.backpressure++;
       this.flushSync();
     }
@@ -199,6 +202,7 @@ export class SegmentWriter {
     chunk.file.writeAt(chunk.data, chunk.position, this.options.fsync, (error) => {
       this.inflight = undefined;
       this.queuedBytes -= chunk.data.length;
+      this.options.memory.buffered -= chunk.data.length;
       if (!chunk.settled) this.settle(chunk, error);
       this.pump();
     });
@@ -279,7 +283,10 @@ export class SegmentWriter {
       }
     }
     // The chunk under way stays until its callback; the rest are done.
-    for (const chunk of this.queue) this.queuedBytes -= chunk.data.length;
+    for (const chunk of this.queue) {
+      this.queuedBytes -= chunk.data.length;
+      this.options.memory.buffered -= chunk.data.length;
+    }
     this.queue = [];
   }
 

@@ -27,6 +27,7 @@ export interface SessionDirectoryOptions {
   clock: () => Date;
   chunkBytes: number;
   highWaterMark: number;
+  memory: { buffered: number; limit: number };
   checkIntervalMs: number;
   /** One report per fault episode; `error === null` ends the episode. */
   report: (sessionId: string, what: string, error: Error | null) => void;
@@ -135,6 +136,7 @@ export class SessionDirectory {
       fsync: config.durability === 'all' || (config.durability === 'audit' && stream === 'audit'),
       chunkBytes: this.options.chunkBytes,
       highWaterMark: this.options.highWaterMark,
+      memory: this.options.memory,
       checkIntervalMs: this.options.checkIntervalMs,
       onRotated: (segment, plainPath, file) => this.onRotated(segment, plainPath, file),
       onDropped: (range) => this.onDropped(range),

@@ -26,6 +26,8 @@ export interface SessionFileProcessorOptions {
   chunkBytes?: number;
   /** Buffered bytes per file past which writes become synchronous (default 1 MiB). */
   highWaterMark?: number;
+  /** Bytes buffered across all sessions past which appends write synchronously (default 64 MiB). */
+  maxBufferedBytes?: number;
   /** How often (ms) each active file is checked for being deleted or replaced (default 1000). */
   checkIntervalMs?: number;
   /** Called once per fault episode (error) and when it ends (null). Default: diag. */
@@ -45,6 +47,8 @@ export class SessionFileProcessor implements SessionAwareProcessor {
   private readonly sessions = new Map<string, SessionDirectory>();
   private readonly options: Required<Omit<SessionFileProcessorOptions, 'onError'>> & Pick<SessionFileProcessorOptions, 'onError'>;
   private readonly fds: FdBudget;
+  /** Bytes waiting in every writer's buffers, bounded by maxBufferedBytes. */
+  readonly memory: { buffered: number; limit: number };
   private readonly exitHook = () => this.flushSync();
   private shutdownOnce: Promise<void> | undefined;
 
@@ -56,11 +60,12 @@ export class SessionFileProcessor implements SessionAwareProcessor {
     this.options = {
       maxFileSize: defaults.maxFileSize, maxSessionSize: defaults.maxSessionSize, compression: defaults.compression,
       durability: defaults.durability, separateAuditTrail: defaults.separateAuditTrail, cleanupOnEnd: defaults.cleanupOnEnd,
-      maxOpenFiles: 256, chunkBytes: 64 * 1024, checkIntervalMs: 1000, highWaterMark: 1024 * 1024, fs: nodeFileSystem, clock: () => new Date(),
+      maxOpenFiles: 256, chunkBytes: 64 * 1024, checkIntervalMs: 1000, highWaterMark: 1024 * 1024, maxBufferedBytes: 64 * 1024 * 1024, fs: nodeFileSystem, clock: () => new Date(),
       ...Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)),
     } as SessionFileProcessor['options'];
     this.root = options.dir;
     this.fds = new FdBudget(this.options.maxOpenFiles);
+    this.memory = { buffered: 0, limit: this.options.maxBufferedBytes };
     process.on('exit', this.exitHook);
   }
 
@@ -71,7 +76,7 @@ export class SessionFileProcessor implements SessionAwareProcessor {
     const directory = new SessionDirectory({
       root: this.root, sessionId, level: info.level, attributes: info.attributes, config: this.options,
       fs: this.options.fs, fds: this.fds, stats: this.stats, clock: this.options.clock,
-      chunkBytes: this.options.chunkBytes, highWaterMark: this.options.highWaterMark, checkIntervalMs: this.options.checkIntervalMs,
+      chunkBytes: this.options.chunkBytes, highWaterMark: this.options.highWaterMark, memory: this.memory, checkIntervalMs: this.options.checkIntervalMs,
       report: (id, what, error) => this.report(id, what, error),
     });
     this.sessions.set(sessionId, directory);

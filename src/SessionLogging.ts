@@ -17,6 +17,8 @@ export interface SessionLoggingOptions extends ConfigOptions {
   processors?: SessionAwareProcessor[];
   /** Open descriptors kept at most by the file writer. */
   maxOpenFiles?: number;
+  /** Bytes buffered across all sessions past which emit() writes synchronously (default 64 MiB). */
+  maxBufferedBytes?: number;
   /** How often (ms) each active file is checked for being deleted or replaced (default 1000). */
   checkIntervalMs?: number;
   /** Called once per write fault episode and when it ends (default: OTel diag). */
@@ -42,7 +44,7 @@ export interface SessionLoggingStats {
   openSessions: number;
 }
 
-const LIBRARY_KEYS = new Set(['processors', 'forwarding', 'maxOpenFiles', 'checkIntervalMs', 'onError', 'fs', 'clock']);
+const LIBRARY_KEYS = new Set(['processors', 'forwarding', 'maxOpenFiles', 'maxBufferedBytes', 'checkIntervalMs', 'onError', 'fs', 'clock']);
 
 /** Everything a session server needs: open a logger per session, flush and shut down. */
 export class SessionLogging {
@@ -66,7 +68,7 @@ export class SessionLogging {
       this.files = new SessionFileProcessor({
         dir: config.dir, maxFileSize: config.maxFileSize, maxSessionSize: config.maxSessionSize,
         compression: config.compression, durability: config.durability, separateAuditTrail: config.separateAuditTrail,
-        cleanupOnEnd: config.cleanupOnEnd, maxOpenFiles: options.maxOpenFiles, checkIntervalMs: options.checkIntervalMs, onError: options.onError,
+        cleanupOnEnd: config.cleanupOnEnd, maxOpenFiles: options.maxOpenFiles, maxBufferedBytes: options.maxBufferedBytes, checkIntervalMs: options.checkIntervalMs, onError: options.onError,
         fs: options.fs, clock: options.clock,
       });
       downstream.push(this.files);

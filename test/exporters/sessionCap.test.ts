@@ -57,3 +57,36 @@ describe('bounded open files', () => {
     assert.equal(logging.stats().files.dropped, 0);
   });
 });
+
+describe('bounded memory across sessions', () => {
+  async function peakBuffered(maxBufferedBytes: number | undefined): Promise<{ peak: number; root: string; backpressure: number; dropped: number; left: number }> {
+    const root = tempDir();
+    const logging = createSessionLogging({ dir: root, env: {}, defaultLevel: 'full', maxBufferedBytes });
+    const sessions = Array.from({ length: 200 }, (_, i) => logging.open(`mem-${i}`));
+    let peak = 0;
+    // No yield to the event loop: nothing is written unless the writers apply backpressure.
+    for (let round = 0; round < 50; round++) {
+      for (const log of sessions) {
+        log.emit('output', `round ${round} ${'m'.repeat(100)}`);
+        peak = Math.max(peak, logging.files!.memory.buffered);
+      }
+    }
+    await logging.shutdown();
+    const { backpressure, dropped } = logging.stats().files;
+    return { peak, root, backpressure, dropped, left: logging.files!.memory.buffered };
+  }
+
+  it('holds buffered bytes near maxBufferedBytes in all, writing synchronously instead of dropping', async () => {
+    const limit = 256 * 1024;
+    const bounded = await peakBuffered(limit);
+    const unbounded = await peakBuffered(undefined);
+    // Past the limit each writer that is appended to writes out; what other writers hold
+    // (one line each, and chunks already under way) is the slack.
+    assert.ok(bounded.peak <= 1.5 * limit, `peak ${bounded.peak} bytes buffered with a limit of ${limit}`);
+    assert.ok(unbounded.peak > 4 * limit, `the same workload buffers ${unbounded.peak} bytes with the default limit`);
+    assert.equal(bounded.left, 0);
+    assert.ok(bounded.backpressure > 0);
+    assert.equal(bounded.dropped, 0);
+    for (let i = 0; i < 200; i++) assert.equal(sessionLines(bounded.root, `mem-${i}`).length, 52);
+  });
+});
