@@ -235,6 +235,28 @@ export class SessionDirectory {
     this.metadataFile.schedule();
   }
 
+  /** Retention for a session this process writes: remove rotated segments last written before `cutoff`. */
+  async pruneSegmentsBefore(cutoff: number, dryRun: boolean): Promise<StoredSegment[]> {
+    const old: StoredSegment[] = [];
+    for (const segment of this.meta.segments) {
+      if (segment.compression === 'none' && this.options.config.compression !== 'none') continue; // still being compressed
+      const stat = await this.options.fs.promises.stat(join(this.dir, segment.file)).catch(() => undefined);
+      if (stat && stat.mtimeMs < cutoff) old.push(segment);
+    }
+    if (dryRun || old.length === 0) return old;
+    const at = this.options.clock().toISOString();
+    for (const segment of old) {
+      await this.options.fs.promises.unlink(join(this.dir, segment.file)).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      });
+      this.meta.segments.splice(this.meta.segments.indexOf(segment), 1);
+      this.meta.removed.push({ file: segment.file, stream: segment.stream, first_seq: segment.first_seq, last_seq: segment.last_seq, lines: segment.lines, reason: 'retention', at });
+      this.options.stats.removedSegments++;
+    }
+    this.metadataFile.schedule();
+    return old;
+  }
+
   private activeSizes(): number {
     let size = 0;
     for (const name of ['system.jsonl', 'audit.jsonl']) {

@@ -9,6 +9,7 @@ import type { SessionAwareProcessor, SessionOpenInfo } from '../processors/Sessi
 import { FdBudget } from './FdBudget.ts';
 import { type FileSystem, nodeFileSystem } from './FileSystem.ts';
 import { SessionDirectory } from './SessionDirectory.ts';
+import { type PruneReport, pruneSessions } from './pruneSessions.ts';
 import { type WriterStats, newWriterStats } from './WriterStats.ts';
 
 export interface SessionFileProcessorOptions {
@@ -98,6 +99,26 @@ export class SessionFileProcessor implements SessionAwareProcessor {
   /** Directory of a session that is open in this processor. */
   sessionDirectory(sessionId: string): SessionDirectory | undefined {
     return this.sessions.get(sessionId);
+  }
+
+  /**
+   * Retention now: sessions that ended more than `retentionDays` ago are removed, and
+   * segments older than that in every session kept (this process's open ones included).
+   */
+  async prune(retentionDays: number, options: { dryRun?: boolean; now?: Date } = {}): Promise<PruneReport> {
+    const now = options.now ?? this.options.clock();
+    const report = await pruneSessions({ dir: this.root, retentionDays, now, dryRun: options.dryRun, isOpenHere: (id) => this.sessions.has(id) });
+    const cutoff = now.getTime() - retentionDays * 24 * 60 * 60 * 1000;
+    for (const [id, directory] of this.sessions) {
+      try {
+        for (const segment of await directory.pruneSegmentsBefore(cutoff, options.dryRun ?? false)) {
+          report.removedSegments.push({ id, file: segment.file, first_seq: segment.first_seq, last_seq: segment.last_seq });
+        }
+      } catch (error) {
+        report.errors.push({ id, message: (error as Error).message });
+      }
+    }
+    return report;
   }
 
   get openSessions(): number {

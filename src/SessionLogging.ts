@@ -1,4 +1,6 @@
+import { diag } from '@opentelemetry/api';
 import { LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
+import type { PruneReport } from '../exporters/pruneSessions.ts';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { hostname } from 'node:os';
 import { SessionFileProcessor } from '../exporters/SessionFileProcessor.ts';
@@ -25,6 +27,8 @@ export interface SessionLoggingOptions extends ConfigOptions {
   onError?: (sessionId: string, what: string, error: Error | null) => void;
   /** Tuning of OTLP forwarding (queue size, batch size, delay, outage callback). */
   forwarding?: Omit<OtlpForwardingOptions, 'url' | 'headers'>;
+  /** false: no retention at start-up and hourly (prune() still works). */
+  retention?: boolean;
   /** Fault injection and clocks for tests. */
   fs?: FileSystem;
   clock?: () => Date;
@@ -44,7 +48,8 @@ export interface SessionLoggingStats {
   openSessions: number;
 }
 
-const LIBRARY_KEYS = new Set(['processors', 'forwarding', 'maxOpenFiles', 'maxBufferedBytes', 'checkIntervalMs', 'onError', 'fs', 'clock']);
+const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
+const LIBRARY_KEYS = new Set(['retention', 'processors', 'forwarding', 'maxOpenFiles', 'maxBufferedBytes', 'checkIntervalMs', 'onError', 'fs', 'clock']);
 
 /** Everything a session server needs: open a logger per session, flush and shut down. */
 export class SessionLogging {
@@ -55,6 +60,8 @@ export class SessionLogging {
   /** OTLP forwarding, when `otlp.enabled`. */
   readonly forwarding: OtlpForwardingProcessor | undefined;
   private readonly loggers = new Map<string, SessionLogger>();
+  private retentionTimer: NodeJS.Timeout | undefined;
+  private retentionRun: Promise<void> = Promise.resolve();
   /** Events the facade left out before any record existed. */
   private readonly counters = { filtered: 0 };
   private readonly logger;
@@ -88,6 +95,30 @@ export class SessionLogging {
       processors: [this.levels as LogRecordProcessor],
     });
     this.logger = this.provider.getLogger('otel-session-logs');
+    if (this.files && options.retention !== false) this.startRetention();
+  }
+
+  /**
+   * Apply retention now (`retention_days`): also run at start-up and every hour. Live
+   * sessions are never removed; what goes is recorded in metadata.json.
+   */
+  prune(options: { dryRun?: boolean; now?: Date } = {}): Promise<PruneReport> {
+    if (!this.files) return Promise.resolve({ removedSessions: [], removedSegments: [], errors: [] });
+    return this.files.prune(this.settings.config.retentionDays, options);
+  }
+
+  private startRetention(): void {
+    const run = () => {
+      this.retentionRun = this.prune().then(
+        (report) => {
+          for (const error of report.errors) diag.warn(`otel-session-logs: retention could not prune ${error.id}: ${error.message}`);
+        },
+        (error: Error) => diag.warn(`otel-session-logs: retention failed: ${error.message}`),
+      );
+    };
+    run();
+    this.retentionTimer = setInterval(run, RETENTION_INTERVAL_MS);
+    this.retentionTimer.unref();
   }
 
   get dir(): string {
@@ -130,6 +161,8 @@ export class SessionLogging {
 
   /** Close every open session (session.terminated, ended_at) and flush everything. */
   async shutdown(): Promise<void> {
+    clearInterval(this.retentionTimer);
+    await this.retentionRun;
     await Promise.all([...this.loggers.values()].map((logger) => logger.close()));
     await this.provider.shutdown();
   }
