@@ -1,0 +1,50 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { readSession, type SessionRecord } from '../../reader/readSession.ts';
+import { fail, usageError } from '../format/logDir.ts';
+import { formatRecord } from '../format/recordLine.ts';
+import { filterOptions, sessionArguments } from './show.ts';
+
+const POLL_MS = 200;
+
+/**
+ * `session-logs tail <id> [-f]`: the last N records; with -f, then every new record as it
+ * is written, across rotations. Following re-reads from the files each poll and prints the
+ * records past the last seq printed (a rotated segment is read like any other file).
+ */
+export function register(program: Command): void {
+  filterOptions(program.command('tail <id>').description('print the last records of a session; -f follows new ones across rotations'))
+    .option('-n, --lines <count>', 'records to print first', '10')
+    .option('-f, --follow', 'keep printing records as they are written (Ctrl-C ends)')
+    .action(async (id: string, options: Parameters<typeof sessionArguments>[2] & { lines: string; follow?: boolean }, command: Command) => {
+      const count = Number(options.lines);
+      if (!Number.isInteger(count) || count < 0) usageError(command, `-n ${JSON.stringify(options.lines)} is not allowed; allowed: an integer >= 0`);
+      const { root, filters } = sessionArguments(command, id, options);
+      if (!existsSync(join(root, id, 'metadata.json'))) return fail(command, `no session ${id} in ${root}`);
+      const colour = process.stdout.isTTY === true && !options.json;
+      const print = (item: SessionRecord) => process.stdout.write((options.json ? item.line : formatRecord(item.record, colour)) + '\n');
+      const last: SessionRecord[] = [];
+      let lastSeq = 0;
+      for await (const item of readSession(root, id, filters)) {
+        last.push(item);
+        if (last.length > count) last.shift();
+        lastSeq = item.record.seq;
+      }
+      last.forEach(print);
+      if (!options.follow) return;
+      let stopped = false;
+      const stop = () => (stopped = true);
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      while (!stopped) {
+        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+        // Lines still being written are skipped (torn) and printed on a later poll.
+        for await (const item of readSession(root, id, filters)) {
+          if (item.record.seq <= lastSeq) continue;
+          print(item);
+          lastSeq = item.record.seq;
+        }
+      }
+    });
+}
