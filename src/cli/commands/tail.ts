@@ -25,11 +25,13 @@ export function register(program: Command): void {
       const colour = process.stdout.isTTY === true && !options.json;
       const print = (item: SessionRecord) => process.stdout.write((options.json ? item.line : formatRecord(item.record, colour)) + '\n');
       const last: SessionRecord[] = [];
-      let lastSeq = 0;
+      // Per file: each file is in seq order, but one may be written later than the other
+      // (audit chunks wait for their fsync), so a single "last seq" could skip records.
+      const lastSeq = { audit: 0, system: 0 };
       for await (const item of readSession(root, id, filters)) {
         last.push(item);
         if (last.length > count) last.shift();
-        lastSeq = item.record.seq;
+        lastSeq[item.record.category] = item.record.seq;
       }
       last.forEach(print);
       if (!options.follow) return;
@@ -41,9 +43,9 @@ export function register(program: Command): void {
         await new Promise((resolve) => setTimeout(resolve, POLL_MS));
         // Lines still being written are skipped (torn) and printed on a later poll.
         for await (const item of readSession(root, id, filters)) {
-          if (item.record.seq <= lastSeq) continue;
+          if (item.record.seq <= lastSeq[item.record.category]) continue;
           print(item);
-          lastSeq = item.record.seq;
+          lastSeq[item.record.category] = item.record.seq;
         }
       }
     });
