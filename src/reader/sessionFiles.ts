@@ -15,9 +15,14 @@ export interface SessionFile {
 /** A stream's files in write order: rotated segments by number, then the active file. */
 export function streamFiles(sessionDir: string, stream: Stream): SessionFile[] {
   const files: SessionFile[] = [];
-  for (const name of readdirSync(sessionDir)) {
+  const names = readdirSync(sessionDir);
+  const present = new Set(names);
+  for (const name of names) {
     const match = SEGMENT_PATTERN.exec(name);
-    if (match && match[1] === stream) files.push({ path: join(sessionDir, name), name, stream, number: Number(match[2]), active: false });
+    if (!match || match[1] !== stream) continue;
+    // Between compression's rename and its removal of the plain file both exist: read the compressed one.
+    if (!match[3] && (present.has(name + '.gz') || present.has(name + '.zst'))) continue;
+    files.push({ path: join(sessionDir, name), name, stream, number: Number(match[2]), active: false });
   }
   files.sort((a, b) => a.number - b.number);
   const active = `${stream}.jsonl`;

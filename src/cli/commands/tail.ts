@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { readSession, type SessionRecord } from '../../reader/readSession.ts';
@@ -7,6 +7,10 @@ import { formatRecord } from '../format/recordLine.ts';
 import { filterOptions, sessionArguments } from './show.ts';
 
 const POLL_MS = 200;
+
+function segmentList(root: string, id: string): string {
+  return readdirSync(join(root, id)).filter((name) => /\.\d{6}\.jsonl/.test(name) && !name.endsWith('.tmp')).sort().join(',');
+}
 
 /**
  * `session-logs tail <id> [-f]`: the last N records; with -f, then every new record as it
@@ -41,9 +45,19 @@ export function register(program: Command): void {
       process.once('SIGTERM', stop);
       while (!stopped) {
         await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-        // Lines still being written are skipped (torn) and printed on a later poll.
-        for await (const item of readSession(root, id, filters)) {
-          if (item.record.seq <= lastSeq[item.record.category]) continue;
+        // Lines still being written are skipped (torn) and printed on a later poll. A rotation
+        // during the read renames the active file away, so the read is repeated until the
+        // list of segments did not change under it.
+        let fresh: SessionRecord[];
+        let before: string;
+        do {
+          before = segmentList(root, id);
+          fresh = [];
+          for await (const item of readSession(root, id, filters)) {
+            if (item.record.seq > lastSeq[item.record.category]) fresh.push(item);
+          }
+        } while (segmentList(root, id) !== before);
+        for (const item of fresh) {
           print(item);
           lastSeq[item.record.category] = item.record.seq;
         }
