@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { countRecords } from './countLines.ts';
 import { filteredCosts } from './filteredCost.ts';
 import { serverSpawnsOverheadPct } from './serverOverhead.ts';
+import { readerMemory } from './readerMemory.ts';
 import { tempDir } from './tempDir.ts';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, records: { type: 'string' } } });
@@ -32,6 +33,7 @@ for (const name of contenders) {
 }
 const filtered = await filteredCosts(values.quick ? 2_000_000 : 10_000_000);
 const server = values.quick ? await serverSpawnsOverheadPct(3, 8, 10_000) : await serverSpawnsOverheadPct(5, 8, 50_000);
+const reader = await readerMemory(values.quick ? 100_000 : 1_000_000);
 const ours = results.ours!;
 const summary = {
   records,
@@ -43,6 +45,7 @@ const summary = {
     otel_stock_vs_ours: round(results.otel_stock!.ms / ours.ms),
   },
   server_spawns_overhead_pct: round(server.pct),
+  reader: { small_records: reader.small.records, small_rss_mib: round(reader.small.rss_mib), large_records: reader.large.records, large_rss_mib: round(reader.large.rss_mib), large_ms: round(reader.large.ms) },
 };
 
 function round(value: number): number {
@@ -58,4 +61,5 @@ log('');
 log(`filtered-out record, ns/op: ours ${summary.filtered_ns.ours}, plain if ${summary.filtered_ns.if}, pino disabled level ${summary.filtered_ns.pino}, OTel record dropped in a processor ${summary.filtered_ns.otel}`);
 log(`ratios: ours/raw ${summary.ratios.ours_vs_raw} (target <= 1.3), pino/ours ${summary.ratios.pino_vs_ours} (target >= 1.3), otel_stock/ours ${summary.ratios.otel_stock_vs_ours} (target >= 1.5)`);
 log(`session server, 8 sessions echoing through cat: logging at spawns ${round(server.spawns_ms)} ms vs disabled ${round(server.disabled_ms)} ms (median), overhead ${round(server.pct)}% (target <= 1%)`);
+log(`reader: ${reader.small.records.toLocaleString('en')} records read with peak RSS ${round(reader.small.rss_mib)} MiB, ${reader.large.records.toLocaleString('en')} records with ${round(reader.large.rss_mib)} MiB (${round(reader.large.ms)} ms; heap ${round(reader.large.heap_mib)} MiB)`);
 if (values.json) process.stdout.write(JSON.stringify(summary) + '\n');

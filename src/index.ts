@@ -7,3 +7,7 @@ export { resolveSettings, type ConfigOptions, type Settings } from './config/res
 export { ConfigError } from './config/loadConfig.ts';
 export { parseEnvDirectives } from './config/envDirectives.ts';
 export { SESSION_ID_PATTERN, isValidSessionId } from './sessionId.ts';
+export { readSession, type LogLine, type ReadFilters, type SessionRecord, type ReadProblem } from './reader/readSession.ts';
+export { listSessions, type SessionSummary } from './reader/listSessions.ts';
+export { verifySession, type Problem } from './reader/verifySession.ts';
+export { pruneSessions, type PruneOptions, type PruneReport } from '../exporters/pruneSessions.ts';

@@ -1,6 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { PassThrough } from 'node:stream';
+import { pipeline } from 'node:stream';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
 
 export interface FileLine {
@@ -11,34 +10,33 @@ export interface FileLine {
 }
 
 /**
- * The lines of one file, plain, .gz or .zst, streamed in constant memory. A decompression
- * error (a truncated or corrupt segment) is thrown after the lines that could be read.
+ * The lines of one file, plain, .gz or .zst, in constant memory: chunks are pulled only as
+ * lines are consumed (async iteration keeps the stream's backpressure, unlike readline's
+ * iterator, which reads ahead without bound). A decompression error (a truncated or corrupt
+ * segment) is thrown after the lines that could be read.
  */
 export async function* readLines(path: string): AsyncGenerator<FileLine> {
-  const source = createReadStream(path);
-  const decompressor = path.endsWith('.gz') ? createGunzip() : path.endsWith('.zst') ? createZstdDecompress() : undefined;
-  const text = new PassThrough();
-  let lastByte = 0x0a;
-  let failure: Error | undefined;
-  const input: NodeJS.ReadableStream = decompressor ? source.pipe(decompressor) : source;
-  source.on('error', (error) => text.destroy(error));
-  decompressor?.on('error', (error) => {
-    failure = error;
-    text.end();
-  });
-  input.on('data', (chunk: Buffer) => {
-    if (chunk.length > 0) lastByte = chunk[chunk.length - 1]!;
-  });
-  input.pipe(text);
-  const lines = createInterface({ input: text, crlfDelay: Infinity });
-  // Hold each line back by one, so the last can be told apart (torn or not).
-  let previous: string | undefined;
+  const source = createReadStream(path, { highWaterMark: 256 * 1024 });
+  const stream: NodeJS.ReadableStream = path.endsWith('.gz') || path.endsWith('.zst')
+    ? pipeline(source, path.endsWith('.gz') ? createGunzip() : createZstdDecompress(), () => {})
+    : source;
+  const decoder = new TextDecoder('utf-8');
+  let rest = '';
   let lineNumber = 0;
-  for await (const line of lines) {
-    if (previous !== undefined) yield { text: previous, lineNumber, torn: false };
-    previous = line;
-    lineNumber++;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      rest += decoder.decode(chunk, { stream: true });
+      let start = 0;
+      for (let end = rest.indexOf('\n'); end !== -1; end = rest.indexOf('\n', start)) {
+        yield { text: rest.slice(start, end), lineNumber: ++lineNumber, torn: false };
+        start = end + 1;
+      }
+      rest = rest.slice(start);
+    }
+  } catch (error) {
+    if (rest !== '') yield { text: rest, lineNumber: ++lineNumber, torn: true };
+    throw Object.assign(new Error(`${path}: ${(error as Error).message}`), { code: (error as NodeJS.ErrnoException).code });
   }
-  if (previous !== undefined) yield { text: previous, lineNumber, torn: lastByte !== 0x0a };
-  if (failure) throw Object.assign(new Error(`${path}: ${failure.message}`), { code: (failure as NodeJS.ErrnoException).code });
+  rest += decoder.decode();
+  if (rest !== '') yield { text: rest, lineNumber: ++lineNumber, torn: true };
 }
