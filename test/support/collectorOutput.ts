@@ -1,28 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type OtlpLogRecord, otlpLogRecords } from './otlpJson.ts';
 
 /** One log record as the Collector's file exporter wrote it (OTLP/JSON), flattened. */
-export interface ExportedRecord {
-  resource: Record<string, unknown>;
-  attributes: Record<string, unknown>;
-  eventName: string | undefined;
-  body: unknown;
-  severityText: string | undefined;
-  timeUnixNano: string;
+export interface ExportedRecord extends OtlpLogRecord {
   file: string;
-}
-
-type AnyValue = { stringValue?: string; intValue?: string | number; boolValue?: boolean; doubleValue?: number; kvlistValue?: unknown };
-function valueOf(v: AnyValue | undefined): unknown {
-  if (!v || Object.keys(v).length === 0) return null;
-  if ('stringValue' in v) return v.stringValue;
-  if ('intValue' in v) return Number(v.intValue);
-  if ('boolValue' in v) return v.boolValue;
-  if ('doubleValue' in v) return v.doubleValue;
-  return v;
-}
-function attributesOf(list: Array<{ key: string; value: AnyValue }> = []): Record<string, unknown> {
-  return Object.fromEntries(list.map((a) => [a.key, valueOf(a.value)]));
 }
 
 /** Every record in every file the file exporter wrote under `dir`. */
@@ -38,17 +20,7 @@ export function readExported(dir: string): ExportedRecord[] {
       } catch {
         continue; // a line being written right now
       }
-      for (const resourceLogs of payload.resourceLogs ?? []) {
-        const resource = attributesOf(resourceLogs.resource?.attributes);
-        for (const scope of resourceLogs.scopeLogs ?? []) {
-          for (const record of scope.logRecords ?? []) {
-            records.push({
-              resource, attributes: attributesOf(record.attributes), eventName: record.eventName,
-              body: valueOf(record.body), severityText: record.severityText, timeUnixNano: String(record.timeUnixNano), file,
-            });
-          }
-        }
-      }
+      for (const record of otlpLogRecords(payload)) records.push({ ...record, file });
     }
   }
   return records;

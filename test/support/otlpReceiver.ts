@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { otlpLogRecords } from './otlpJson.ts';
 
 export interface ReceivedRecord {
   sessionId: string;
@@ -12,19 +13,6 @@ export interface ReceivedRecord {
   severityText: string;
   timeUnixNano: string;
   resource: Record<string, unknown>;
-}
-
-type AnyValue = { stringValue?: string; intValue?: string | number; boolValue?: boolean; doubleValue?: number };
-function valueOf(v: AnyValue | undefined): unknown {
-  if (!v || Object.keys(v).length === 0) return null; // an absent body
-  if ('stringValue' in v) return v.stringValue;
-  if ('intValue' in v) return Number(v.intValue);
-  if ('boolValue' in v) return v.boolValue;
-  if ('doubleValue' in v) return v.doubleValue;
-  return v;
-}
-function attributesOf(list: Array<{ key: string; value: AnyValue }> = []): Record<string, unknown> {
-  return Object.fromEntries(list.map((a) => [a.key, valueOf(a.value)]));
 }
 
 /**
@@ -64,19 +52,14 @@ export class OtlpReceiver {
           response.writeHead(400).end('{}');
           return;
         }
-        for (const resourceLogs of payload.resourceLogs ?? []) {
-          const resource = attributesOf(resourceLogs.resource?.attributes);
-          for (const scope of resourceLogs.scopeLogs ?? []) {
-            for (const record of scope.logRecords ?? []) {
-              const attrs = attributesOf(record.attributes);
-              this.records.push({
-                sessionId: attrs['session.id'] as string, seq: attrs['session.log.seq'] as number,
-                category: attrs['session.log.category'] as string, tier: attrs['session.log.tier'] as string,
-                eventName: record.eventName, body: valueOf(record.body), severityText: record.severityText,
-                timeUnixNano: String(record.timeUnixNano), resource,
-              });
-            }
-          }
+        for (const record of otlpLogRecords(payload)) {
+          const attrs = record.attributes;
+          this.records.push({
+            sessionId: attrs['session.id'] as string, seq: attrs['session.log.seq'] as number,
+            category: attrs['session.log.category'] as string, tier: attrs['session.log.tier'] as string,
+            eventName: record.eventName ?? '', body: record.body, severityText: record.severityText ?? '',
+            timeUnixNano: record.timeUnixNano, resource: record.resource,
+          });
         }
         response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       });
