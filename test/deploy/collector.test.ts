@@ -97,6 +97,7 @@ describe('a real OpenTelemetry Collector (otel-collector.yaml)', function () {
       assert.ok(record, `${line.session_id} seq ${line.seq} missing`);
       assert.equal(record.body, line.body);
       assert.equal(record.timeUnixNano, tsToUnixNano(line.ts), 'timestamp taken from ts');
+      assert.equal(record.resource['service.name'], 'otel-session-logs');
     }
   });
 
