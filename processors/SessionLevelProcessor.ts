@@ -1,6 +1,6 @@
 import { type Context, diag } from '@opentelemetry/api';
 import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
-import { ATTR_CATEGORY, ATTR_SEQ, ATTR_SESSION_ID, ATTR_TIER, isCategory } from '../src/attributes.ts';
+import { ATTR_CATEGORY, ATTR_EVENT_NAME, ATTR_SEQ, ATTR_SESSION_ID, ATTR_TIER, isCategory } from '../src/attributes.ts';
 import { EVENT_CATALOGUE, UNKNOWN_EVENT_SPEC } from '../src/catalogue.ts';
 import { DEFAULT_LEVEL, type Level, LEVELS, isLevel, levelRank, parseLevel } from '../src/levels.ts';
 import { isValidSessionId } from '../src/sessionId.ts';
@@ -31,6 +31,8 @@ export interface SessionLevelProcessorOptions {
   levelFor?: (sessionId: string) => Level;
   /** Regular expressions replaced by [REDACTED] in bodies of input, output and command records. */
   redact?: ReadonlyArray<string | RegExp>;
+  /** Copy the event name into the `event.name` attribute (for backends that drop EventName, like Loki). */
+  eventNameAttribute?: boolean;
   /** Where records without session.id go (they never reach the session files). Default: counted only. */
   unsessioned?: LogRecordProcessor[];
 }
@@ -57,6 +59,7 @@ export class SessionLevelProcessor implements LogRecordProcessor {
   private readonly unsessioned: LogRecordProcessor[];
   private readonly levelFor: (sessionId: string) => Level;
   private readonly redactions: RegExp[];
+  private readonly eventNameAttribute: boolean;
   private readonly reportedIds = new Set<string>();
   private shutdownOnce: Promise<void> | undefined;
 
@@ -69,6 +72,7 @@ export class SessionLevelProcessor implements LogRecordProcessor {
     this.unsessioned = options.unsessioned ?? [];
     this.levelFor = options.levelFor ?? (() => defaultLevel);
     this.redactions = compileRedactions(options.redact ?? [], 'SessionLevelProcessor: options.redact');
+    this.eventNameAttribute = options.eventNameAttribute ?? false;
   }
 
   /** Register a session (or return it if known), telling downstream processors first. */
@@ -142,6 +146,7 @@ export class SessionLevelProcessor implements LogRecordProcessor {
       record.setAttribute(ATTR_CATEGORY, spec.category);
     }
     record.setAttribute(ATTR_SEQ, ++state.seq);
+    if (this.eventNameAttribute && record.eventName) record.setAttribute(ATTR_EVENT_NAME, record.eventName);
     if (this.redactions.length > 0) {
       const redactable = (spec ?? EVENT_CATALOGUE.get(record.eventName ?? ''))?.redact;
       if (redactable && typeof record.body === 'string') record.setBody(redact(record.body, this.redactions));

@@ -89,6 +89,7 @@ export class SessionLogging {
       processors: downstream,
       levelFor: (id) => this.settings.levelFor(id),
       redact: config.redact,
+      eventNameAttribute: this.forwarding !== undefined,
     });
     this.provider = new LoggerProvider({
       resource: resourceFromAttributes({ 'service.name': config.otlp.serviceName, 'service.instance.id': `${hostname()}:${process.pid}`, 'host.name': hostname() }),

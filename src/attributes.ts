@@ -10,12 +10,19 @@ export const ATTR_CATEGORY = 'session.log.category';
 /** Per-session sequence number shared by both files, assigned by SessionLevelProcessor. */
 export const ATTR_SEQ = 'session.log.seq';
 
+/**
+ * The event name again as an attribute, set only when forwarding over OTLP: Loki's OTLP
+ * intake drops the record's EventName field but keeps attributes (as structured metadata).
+ */
+export const ATTR_EVENT_NAME = 'event.name';
+
 /** Keys that become top-level fields of a JSONL line rather than entries of `attrs`. */
 export const RESERVED_ATTRIBUTES: ReadonlySet<string> = new Set([
   ATTR_SESSION_ID,
   ATTR_TIER,
   ATTR_CATEGORY,
   ATTR_SEQ,
+  ATTR_EVENT_NAME,
 ]);
 
 export const CATEGORIES = ['audit', 'system'] as const;

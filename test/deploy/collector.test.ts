@@ -65,7 +65,7 @@ describe('a real OpenTelemetry Collector (otel-collector.yaml)', function () {
       assert.ok(record, `${line.session_id} seq ${line.seq} missing`);
       assert.equal(record.file, `${line.session_id}.jsonl`, 'grouped into its session file');
       assert.deepEqual(
-        [record.eventName, record.body, record.attributes['session.log.category'], record.attributes['session.log.tier'], record.severityText, record.timeUnixNano],
+        [record.eventName ?? record.attributes['event.name'], record.body, record.attributes['session.log.category'], record.attributes['session.log.tier'], record.severityText, record.timeUnixNano],
         [line.event, line.body, line.category, line.tier, line.severity, tsToUnixNano(line.ts)],
       );
     }
@@ -74,6 +74,8 @@ describe('a real OpenTelemetry Collector (otel-collector.yaml)', function () {
     while (loki!.records.length < ours.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal(loki!.records.length, ours.length, 'the Loki branch got every record');
     assert.deepEqual(loki!.errors, []);
+    // Loki drops EventName; the attribute carries it there.
+    assert.ok(loki!.records.every((r) => r.attributes['event.name'] === r.eventName), 'event.name attribute on every forwarded record');
     assert.equal(logging.stats().forwarding!.notForwarded, 0);
   });
 

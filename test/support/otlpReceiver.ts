@@ -13,6 +13,7 @@ export interface ReceivedRecord {
   severityText: string;
   timeUnixNano: string;
   resource: Record<string, unknown>;
+  attributes: Record<string, unknown>;
 }
 
 /**
@@ -58,7 +59,7 @@ export class OtlpReceiver {
             sessionId: attrs['session.id'] as string, seq: attrs['session.log.seq'] as number,
             category: attrs['session.log.category'] as string, tier: attrs['session.log.tier'] as string,
             eventName: record.eventName ?? '', body: record.body, severityText: record.severityText ?? '',
-            timeUnixNano: record.timeUnixNano, resource: record.resource,
+            timeUnixNano: record.timeUnixNano, resource: record.resource, attributes: attrs,
           });
         }
         response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
