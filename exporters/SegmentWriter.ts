@@ -150,7 +150,13 @@ export class SegmentWriter {
   /** Turn pending lines into a chunk and start writing. */
   private seal(): void {
     if (this.pendingBytes === 0) return;
-    const data = Buffer.from(this.pending.join('\n') + '\n');
+    // One copy: encode each line straight into the chunk (its byte length is known).
+    const data = Buffer.allocUnsafe(this.pendingBytes);
+    let offset = 0;
+    for (const line of this.pending) {
+      offset += data.write(line, offset);
+      data[offset++] = 0x0a;
+    }
     this.queue.push({ data, file: this.file, first: this.pendingFirst, last: this.pendingLast, count: this.pending.length, position: -1, settled: false });
     this.queuedBytes += data.length;
     this.pending = [];
