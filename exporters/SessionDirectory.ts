@@ -244,16 +244,19 @@ export class SessionDirectory {
       if (stat && stat.mtimeMs < cutoff) old.push(segment);
     }
     if (dryRun || old.length === 0) return old;
+    // Record first, then delete: a crash in between leaves an extra file, never an unexplained gap.
     const at = this.options.clock().toISOString();
+    for (const segment of old) {
+      this.meta.segments.splice(this.meta.segments.indexOf(segment), 1);
+      this.meta.removed.push({ file: segment.file, stream: segment.stream, first_seq: segment.first_seq, last_seq: segment.last_seq, lines: segment.lines, reason: 'retention', at });
+    }
+    this.metadataFile.writeSync();
     for (const segment of old) {
       await this.options.fs.promises.unlink(join(this.dir, segment.file)).catch((error: NodeJS.ErrnoException) => {
         if (error.code !== 'ENOENT') throw error;
       });
-      this.meta.segments.splice(this.meta.segments.indexOf(segment), 1);
-      this.meta.removed.push({ file: segment.file, stream: segment.stream, first_seq: segment.first_seq, last_seq: segment.last_seq, lines: segment.lines, reason: 'retention', at });
       this.options.stats.removedSegments++;
     }
-    this.metadataFile.schedule();
     return old;
   }
 

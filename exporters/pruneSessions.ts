@@ -34,6 +34,12 @@ async function writeMetadataAtomically(path: string, meta: SessionMetadata): Pro
   await fsp.rename(tmp, path);
 }
 
+async function unlinkIfPresent(path: string): Promise<void> {
+  await fsp.unlink(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+  });
+}
+
 /**
  * Retention: remove sessions that ended (or were abandoned by a writer that died) more than
  * `retentionDays` ago, and, in the sessions kept that no process is writing, rotated
@@ -74,14 +80,17 @@ export async function pruneSessions(options: PruneOptions): Promise<PruneReport>
         const stat = await fsp.stat(join(sessionDir, segment.file)).catch(() => undefined);
         if (stat && stat.mtimeMs < cutoff) old.push(segment);
       }
-      if (old.length === 0) continue;
       for (const segment of old) report.removedSegments.push({ id, file: segment.file, first_seq: segment.first_seq, last_seq: segment.last_seq });
       if (dryRun) continue;
-      for (const segment of old) await fsp.unlink(join(sessionDir, segment.file));
-      meta.segments = meta.segments.filter((segment) => !old.includes(segment));
-      const at = now.toISOString();
-      for (const segment of old) meta.removed.push({ file: segment.file, stream: segment.stream, first_seq: segment.first_seq, last_seq: segment.last_seq, lines: segment.lines, reason: 'retention', at });
-      await writeMetadataAtomically(metaPath, meta);
+      if (old.length > 0) {
+        // Recorded first, removed second: a crash in between leaves a file too many, never an unexplained gap.
+        meta.segments = meta.segments.filter((segment) => !old.includes(segment));
+        const at = now.toISOString();
+        for (const segment of old) meta.removed.push({ file: segment.file, stream: segment.stream, first_seq: segment.first_seq, last_seq: segment.last_seq, lines: segment.lines, reason: 'retention', at });
+        await writeMetadataAtomically(metaPath, meta);
+      }
+      // Also finishes a removal that an earlier run recorded but did not complete.
+      for (const removed of meta.removed) await unlinkIfPresent(join(sessionDir, removed.file));
     } catch (error) {
       report.errors.push({ id, message: (error as Error).message });
     }

@@ -11,3 +11,4 @@ export { readSession, type LogLine, type ReadFilters, type SessionRecord, type R
 export { listSessions, type SessionSummary } from './reader/listSessions.ts';
 export { verifySession, type Problem } from './reader/verifySession.ts';
 export { pruneSessions, type PruneOptions, type PruneReport } from '../exporters/pruneSessions.ts';
+export { followSession, type FollowOptions } from './reader/followSession.ts';

@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseMetadata } from '../../exporters/SessionMetadata.ts';
 import type { Level } from '../levels.ts';
@@ -19,11 +19,28 @@ export interface SessionSummary {
 }
 
 function countLines(path: string): number {
+  let fd: number;
   try {
-    const data = readFileSync(path);
+    fd = openSync(path, 'r');
+  } catch {
+    return 0; // not created yet
+  }
+  try {
+    const buffer = Buffer.allocUnsafe(64 * 1024);
     let count = 0;
-    for (let at = data.indexOf(0x0a); at !== -1; at = data.indexOf(0x0a, at + 1)) count++;
+    for (let read = readSync(fd, buffer); read > 0; read = readSync(fd, buffer)) {
+      for (let at = buffer.indexOf(0x0a); at !== -1 && at < read; at = buffer.indexOf(0x0a, at + 1)) count++;
+    }
     return count;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Size of a file, 0 if it went away since the listing (compression replaces plain segments). */
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
   } catch {
     return 0;
   }
@@ -41,15 +58,18 @@ export function listSessions(root: string): { sessions: SessionSummary[]; errors
   }
   for (const id of names.sort()) {
     const dir = join(root, id);
-    if (!isValidSessionId(id) || !lstatSync(dir).isDirectory()) continue;
+    if (!isValidSessionId(id)) continue;
     try {
+      // A symlink is not a session directory (the writer refuses them too); a vanished entry was pruned.
+      if (!lstatSync(dir, { throwIfNoEntry: false })?.isDirectory()) continue;
       const path = join(dir, 'metadata.json');
       const meta = parseMetadata(readFileSync(path, 'utf8'), path);
       const files = readdirSync(dir);
-      const bytes = files.reduce((sum, name) => sum + statSync(join(dir, name)).size, 0);
+      const bytes = files.reduce((sum, name) => sum + sizeOf(join(dir, name)), 0);
       const records = meta.segments.reduce((sum, s) => sum + s.lines, 0) + countLines(join(dir, 'system.jsonl')) + countLines(join(dir, 'audit.jsonl'));
       sessions.push({ id, state: sessionState(meta), level: meta.level, created_at: meta.created_at, ended_at: meta.ended_at, bytes, records, segments: meta.segments.length });
     } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !existsSync(dir)) continue; // removed while we looked
       errors.push({ id, message: (error as Error).message });
     }
   }

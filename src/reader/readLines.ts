@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
 
@@ -15,8 +16,9 @@ export interface FileLine {
  * iterator, which reads ahead without bound). A decompression error (a truncated or corrupt
  * segment) is thrown after the lines that could be read.
  */
-export async function* readLines(path: string): AsyncGenerator<FileLine> {
-  const source = createReadStream(path, { highWaterMark: 256 * 1024 });
+export async function* readLines(path: string, handle?: FileHandle): AsyncGenerator<FileLine> {
+  // With a handle already open the file is read through it (the stream closes it).
+  const source = handle ? createReadStream(path, { fd: handle, highWaterMark: 256 * 1024 }) : createReadStream(path, { highWaterMark: 256 * 1024 });
   const stream: NodeJS.ReadableStream = path.endsWith('.gz') || path.endsWith('.zst')
     ? pipeline(source, path.endsWith('.gz') ? createGunzip() : createZstdDecompress(), () => {})
     : source;

@@ -2,8 +2,7 @@ import { join } from 'node:path';
 import type { Stream } from '../../exporters/SegmentWriter.ts';
 import { type Level, levelRank, LEVELS } from '../levels.ts';
 import { assertSessionId } from '../sessionId.ts';
-import { readLines } from './readLines.ts';
-import { streamFiles } from './sessionFiles.ts';
+import { streamLines } from './sessionFiles.ts';
 
 /** One line of a session file, parsed (docs/layout.md). */
 export interface LogLine {
@@ -23,7 +22,7 @@ export interface LogLine {
 }
 
 export interface ReadFilters {
-  /** Only one of the two files. */
+  /** Only records of this category (audit: what users did; system: what the machine did). */
   stream?: Stream;
   /** Records whose tier is at most this level. */
   level?: Level;
@@ -46,44 +45,68 @@ export interface ReadProblem {
   file: string;
   lineNumber: number;
   kind: 'torn' | 'unparseable' | 'corrupt';
+  /** In an active file: a torn last line there may be a write still under way. */
+  active: boolean;
   message: string;
 }
 
 /** Records of one stream in file order; problems go to `onProblem` and are skipped. */
 async function* streamRecords(sessionDir: string, stream: Stream, onProblem: (problem: ReadProblem) => void): AsyncGenerator<SessionRecord> {
-  for (const file of streamFiles(sessionDir, stream)) {
-    try {
-      for await (const { text, lineNumber, torn } of readLines(file.path)) {
-        if (text === '') continue;
-        if (torn) {
-          onProblem({ file: file.name, lineNumber, kind: 'torn', message: 'last line has no newline (torn by a crash, or still being written)' });
-          continue;
-        }
-        let record: LogLine;
-        try {
-          record = JSON.parse(text) as LogLine;
-        } catch (error) {
-          onProblem({ file: file.name, lineNumber, kind: 'unparseable', message: (error as Error).message });
-          continue;
-        }
-        if (typeof record !== 'object' || record === null || typeof record.seq !== 'number') {
-          onProblem({ file: file.name, lineNumber, kind: 'unparseable', message: 'not a record (no numeric seq)' });
-          continue;
-        }
-        yield { record, line: text, file: file.name, lineNumber };
-      }
-    } catch (error) {
-      onProblem({ file: file.name, lineNumber: 0, kind: 'corrupt', message: (error as Error).message });
+  for await (const item of streamLines(sessionDir, stream)) {
+    const { file } = item;
+    if (item.error) {
+      onProblem({ file: file.name, lineNumber: 0, kind: 'corrupt', active: file.active, message: item.error.message });
+      continue;
     }
+    const { text, lineNumber } = item;
+    if (text === '') continue;
+    if (item.torn) {
+      onProblem({ file: file.name, lineNumber, kind: 'torn', active: file.active, message: 'last line has no newline (torn by a crash, or still being written)' });
+      continue;
+    }
+    let record: LogLine;
+    try {
+      record = JSON.parse(text) as LogLine;
+    } catch (error) {
+      onProblem({ file: file.name, lineNumber, kind: 'unparseable', active: file.active, message: (error as Error).message });
+      continue;
+    }
+    if (typeof record !== 'object' || record === null || typeof record.seq !== 'number') {
+      onProblem({ file: file.name, lineNumber, kind: 'unparseable', active: file.active, message: 'not a record (no numeric seq)' });
+      continue;
+    }
+    yield { record, line: text, file: file.name, lineNumber };
   }
 }
 
-function matches(record: LogLine, filters: ReadFilters, maxRank: number): boolean {
-  if (filters.events && !filters.events.includes(record.event)) return false;
-  if (maxRank < 3 && !(LEVELS.includes(record.tier) && levelRank(record.tier) <= maxRank)) return false;
-  if (filters.since && record.ts < filters.since) return false;
-  if (filters.until && record.ts > filters.until) return false;
-  return true;
+const NANO_TS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/;
+
+/**
+ * A time bound in the form of `ts` (nanoseconds, UTC), so that bounds compare as strings.
+ * Any ISO 8601 time is accepted; one of millisecond precision covers its whole millisecond.
+ * Throws a RangeError naming the value for one that is not a time.
+ */
+export function timeBound(value: string, end: 'since' | 'until'): string {
+  if (NANO_TS.test(value)) return value;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new RangeError(`${end} ${JSON.stringify(value)} is not a time; allowed: ISO 8601, e.g. 2026-11-25T07:00:00Z`);
+  return new Date(ms).toISOString().replace('Z', end === 'until' ? '999999Z' : '000000Z');
+}
+
+/** The filters as one predicate (shared by readSession and followSession). */
+export function recordFilter(filters: ReadFilters): (record: LogLine) => boolean {
+  const maxRank = filters.level ? levelRank(filters.level) : 3;
+  // "2026-11-25T07:00:00Z" sorts after "2026-11-25T07:00:00.5...Z" as text: compare in ts's own form.
+  const since = filters.since === undefined ? undefined : timeBound(filters.since, 'since');
+  const until = filters.until === undefined ? undefined : timeBound(filters.until, 'until');
+  return (record) => {
+    if (filters.stream && record.category !== filters.stream) return false;
+    if (filters.events && !filters.events.includes(record.event)) return false;
+    if (maxRank < 3 && !(LEVELS.includes(record.tier) && levelRank(record.tier) <= maxRank)) return false;
+    if (since && record.ts < since) return false;
+    if (until && record.ts > until) return false;
+    return true;
+  };
 }
 
 /**
@@ -94,19 +117,25 @@ function matches(record: LogLine, filters: ReadFilters, maxRank: number): boolea
 export async function* readSession(root: string, sessionId: string, filters: ReadFilters = {}, onProblem: (problem: ReadProblem) => void = () => {}): AsyncGenerator<SessionRecord> {
   assertSessionId(sessionId);
   const dir = join(root, sessionId);
-  const streams: Stream[] = filters.stream ? [filters.stream] : ['system', 'audit'];
+  // Both files even for one stream: with separate_audit_trail = false audit records are in system.jsonl.
+  const streams: Stream[] = filters.stream === 'system' ? ['system'] : ['system', 'audit'];
+  const matches = recordFilter(filters); // throws on a bad bound before any file is opened
   const iterators = streams.map((stream) => streamRecords(dir, stream, onProblem));
-  const heads = await Promise.all(iterators.map((iterator) => iterator.next()));
-  const maxRank = filters.level ? levelRank(filters.level) : 3;
-  for (;;) {
-    let next = -1;
-    for (let i = 0; i < heads.length; i++) {
-      if (heads[i]!.done) continue;
-      if (next === -1 || (heads[i]!.value as SessionRecord).record.seq < (heads[next]!.value as SessionRecord).record.seq) next = i;
+  try {
+    const heads = await Promise.all(iterators.map((iterator) => iterator.next()));
+    for (;;) {
+      let next = -1;
+      for (let i = 0; i < heads.length; i++) {
+        if (heads[i]!.done) continue;
+        if (next === -1 || (heads[i]!.value as SessionRecord).record.seq < (heads[next]!.value as SessionRecord).record.seq) next = i;
+      }
+      if (next === -1) return;
+      const item = heads[next]!.value as SessionRecord;
+      heads[next] = await iterators[next]!.next();
+      if (matches(item.record)) yield item;
     }
-    if (next === -1) return;
-    const item = heads[next]!.value as SessionRecord;
-    heads[next] = await iterators[next]!.next();
-    if (matches(item.record, filters, maxRank)) yield item;
+  } finally {
+    // A consumer that stops early (break) closes both files now, not at garbage collection.
+    await Promise.all(iterators.map((iterator) => iterator.return(undefined)));
   }
 }

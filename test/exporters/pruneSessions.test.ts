@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, utimesSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pruneSessions } from '../../exporters/pruneSessions.ts';
 import { createSessionLogging } from '../../src/index.ts';
@@ -55,6 +55,45 @@ describe('retention (prune)', () => {
     assert.deepEqual(after.removed.map((r: { file: string; reason: string; first_seq: number }) => [r.file, r.reason, r.first_seq]), oldSegments.map((s: { file: string; first_seq: number }) => [s.file, 'retention', s.first_seq]));
     assert.equal(after.segments.length, meta.segments.length - 3);
     for (const segment of oldSegments) assert.ok(!existsSync(join(root, 'kept', segment.file)));
+  });
+
+  it('a dry run lists old segments of a kept session and leaves files and metadata.json alone', async () => {
+    const root = tempDir();
+    await makeSessions(root, now, [['kept', 1]]);
+    const meta = readMetadata(root, 'kept');
+    const first = meta.segments[0];
+    utimesSync(join(root, 'kept', first.file), (now - 9 * DAY) / 1000, (now - 9 * DAY) / 1000);
+    const metaText = readFileSync(join(root, 'kept', 'metadata.json'), 'utf8');
+    const report = await pruneSessions({ dir: root, retentionDays: 7, now: new Date(now), dryRun: true });
+    assert.deepEqual(report.removedSegments.map((s) => s.file), [first.file]);
+    assert.ok(existsSync(join(root, 'kept', first.file)));
+    assert.equal(readFileSync(join(root, 'kept', 'metadata.json'), 'utf8'), metaText);
+  });
+
+  it('records a removal before it unlinks, and finishes one an earlier run recorded but did not complete', async () => {
+    const root = tempDir();
+    await makeSessions(root, now, [['kept', 1]]);
+    const metaPath = join(root, 'kept', 'metadata.json');
+    const meta = readMetadata(root, 'kept');
+    const first = meta.segments.shift();
+    meta.removed.push({ file: first.file, stream: first.stream, first_seq: first.first_seq, last_seq: first.last_seq, lines: first.lines, reason: 'retention', at: new Date(now).toISOString() });
+    writeFileSync(metaPath, JSON.stringify(meta)); // as if the process died after the metadata write
+    assert.ok(existsSync(join(root, 'kept', first.file)));
+    const report = await pruneSessions({ dir: root, retentionDays: 7, now: new Date(now) });
+    assert.deepEqual(report.errors, []);
+    assert.ok(!existsSync(join(root, 'kept', first.file)), 'the recorded removal is completed');
+    assert.equal(readMetadata(root, 'kept').removed.length, 1, 'and not recorded twice');
+  });
+
+  it('reports a session directory it cannot read and goes on with the rest', async () => {
+    const root = tempDir();
+    await makeSessions(root, now, [['old-1', 10]]);
+    mkdirSync(join(root, 'broken'));
+    writeFileSync(join(root, 'broken', 'metadata.json'), '{oops');
+    const report = await pruneSessions({ dir: root, retentionDays: 7, now: new Date(now) });
+    assert.deepEqual(report.removedSessions.map((s) => s.id), ['old-1']);
+    assert.deepEqual(report.errors.map((e) => e.id), ['broken']);
+    assert.ok(existsSync(join(root, 'broken')), 'an unreadable session is not removed');
   });
 
   it('logging.prune() prunes old segments of its own open sessions too', async () => {

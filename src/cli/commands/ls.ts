@@ -15,6 +15,7 @@ export function register(program: Command): void {
         return fail(command, (error as Error).message);
       }
       for (const error of listing.errors) process.stderr.write(`session-logs ls: ${error.id}: ${error.message}\n`);
+      if (listing.errors.length > 0) process.exitCode = 1;
       if (options.json) {
         for (const session of listing.sessions) process.stdout.write(JSON.stringify(session) + '\n');
         return;
@@ -23,6 +24,5 @@ export function register(program: Command): void {
       for (const s of listing.sessions) {
         process.stdout.write(`${s.id.padEnd(24)} ${s.state.padEnd(9)} ${s.level.padEnd(8)} ${s.created_at.padEnd(24)} ${(s.ended_at ?? '-').padEnd(24)} ${String(s.bytes).padStart(10)} ${String(s.records).padStart(8)}\n`);
       }
-      if (listing.errors.length > 0) process.exitCode = 1;
     });
 }

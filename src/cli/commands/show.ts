@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { LEVELS, isLevel } from '../../levels.ts';
-import { type ReadFilters, readSession } from '../../reader/readSession.ts';
+import { type ReadFilters, readSession, timeBound } from '../../reader/readSession.ts';
 import { isValidSessionId } from '../../sessionId.ts';
 import { type DirOptions, fail, logSettings, usageError, withDirOptions } from '../format/logDir.ts';
 import { formatRecord } from '../format/recordLine.ts';
@@ -20,14 +20,14 @@ interface ShowOptions extends DirOptions {
 const ID_ALLOWED = '1-128 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit';
 
 /** Turn an ISO date or time into the same form as `ts`, or fail with what is allowed. */
-export function isoBound(command: Command, name: string, value: string | undefined): string | undefined {
+export function isoBound(command: Command, name: 'since' | 'until', value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) usageError(command, `--${name} ${JSON.stringify(value)} is not a time; allowed: ISO 8601, e.g. 2026-11-25T07:00:00Z`);
-  const iso = new Date(ms).toISOString(); // ms precision; widen to nanoseconds for comparison with ts
-  return name === 'until' ? iso.replace('Z', '999999Z') : iso.replace('Z', '000000Z');
+  try {
+    return timeBound(value, name);
+  } catch (error) {
+    return usageError(command, `--${(error as Error).message}`);
+  }
 }
-
 /** Check id and filters shared by show and tail. */
 export function sessionArguments(command: Command, id: string, options: ShowOptions): { root: string; filters: ReadFilters } {
   if (!isValidSessionId(id)) usageError(command, `invalid session id ${JSON.stringify(id)}; allowed: ${ID_ALLOWED}`);
@@ -61,11 +61,12 @@ export function register(program: Command): void {
     .action(async (id: string, options: ShowOptions, command: Command) => {
       const { root, filters } = sessionArguments(command, id, options);
       if (!existsSync(join(root, id, 'metadata.json'))) return fail(command, `no session ${id} in ${root}`);
-      const colour = process.stdout.isTTY === true && !options.json;
+      const colour = process.stdout.isTTY === true && !options.json && !process.env.NO_COLOR;
       let problems = 0;
       for await (const { record, line } of readSession(root, id, filters, (problem) => {
-        problems++;
         process.stderr.write(`session-logs show: ${problem.file}:${problem.lineNumber}: ${problem.kind}: ${problem.message}\n`);
+        // The last line of an active file may be a write under way (live session): noted, not a failure.
+        if (!(problem.kind === 'torn' && problem.active)) problems++;
       })) {
         process.stdout.write((options.json ? line : formatRecord(record, colour)) + '\n');
       }

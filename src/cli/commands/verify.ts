@@ -16,7 +16,9 @@ export function register(program: Command): void {
       let targets = ids;
       if (targets.length === 0) {
         try {
-          targets = listSessions(dir).sessions.map((s) => s.id);
+          // A session whose metadata.json does not parse is checked too: verify reports it.
+          const listing = listSessions(dir);
+          targets = [...listing.sessions.map((s) => s.id), ...listing.errors.map((e) => e.id)].sort();
         } catch (error) {
           return fail(command, (error as Error).message);
         }

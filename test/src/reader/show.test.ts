@@ -46,6 +46,10 @@ describe('show and the reader', () => {
     assert.deepEqual(await events({ events: ['error', 'output'] }), ['output', 'error']);
     assert.deepEqual(await events({ level: 'signals' }), ['session.created', 'error', 'session.terminated']);
     assert.deepEqual(await events({ since: '2026-01-02T00:00:00.000000000Z', until: '2026-01-02T23:59:59.999999999Z' }), ['input']);
+    // Bounds in other ISO forms compare as times, not as text ("...00Z" sorts after "...00.000000000Z").
+    assert.deepEqual(await events({ since: '2026-01-02T00:00:00Z', until: '2026-01-02T00:00:00Z' }), ['input']);
+    assert.deepEqual(await events({ since: '2026-01-02', until: '2026-01-03T00:00:00.000+00:00' }), ['input', 'error']);
+    await assert.rejects(events({ since: 'last week' }).then(() => undefined), /since "last week" is not a time; allowed: ISO 8601/);
     const human = await runCli(['show', 'filtered', '--dir', root, '--event', 'error']);
     assert.match(human.stdout, /^\s+4 \d\d:\d\d:\d\d\.\d{3} system error\s+"boom"/m);
   });

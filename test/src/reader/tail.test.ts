@@ -12,10 +12,13 @@ describe('tail', () => {
     const log = logging.open('followed');
     for (let i = 0; i < 20; i++) log.emit('output', `before ${i}`);
     await logging.forceFlush();
-    const child = spawnCli(['tail', 'followed', '-f', '-n', '0', '--json', '--dir', root]);
+    const child = spawnCli(['tail', 'followed', '-f', '-n', '1', '--json', '--dir', root]);
     let out = '';
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-    await new Promise((resolve) => setTimeout(resolve, 700)); // tail has read what exists and is polling
+    // The last existing record printed means tail has read what exists and is following.
+    const ready = Date.now() + 10_000;
+    while (!out.includes('"before 19"') && Date.now() < ready) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.match(out, /"before 19"/, 'tail -n 1 printed the last record before following');
     for (let i = 0; i < 600; i++) {
       log.emit(i % 4 === 0 ? 'input' : 'output', `after ${i} ${'t'.repeat(30)}`);
       if (i % 50 === 0) await new Promise((resolve) => setTimeout(resolve, 30));
@@ -26,8 +29,9 @@ describe('tail', () => {
     const deadline = Date.now() + 15_000;
     while ((out.match(/"after \d+ /g) ?? []).length < 600 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     child.kill('SIGINT');
-    await new Promise((resolve) => child.once('exit', resolve));
-    const printed = out.trim().split('\n').map((l) => JSON.parse(l) as { seq: number; category: string; body: string });
+    const exitCode = await new Promise((resolve) => child.once('exit', resolve));
+    assert.equal(exitCode, 0, 'SIGINT ends tail -f normally');
+    const printed = out.trim().split('\n').map((l) => JSON.parse(l) as { seq: number; category: string; body: string }).filter((r) => !r.body.startsWith('before'));
     // Each file is followed in seq order; an audit chunk may land a poll later than system lines after it.
     for (const category of ['audit', 'system']) {
       const seqs = printed.filter((r) => r.category === category).map((r) => r.seq);
