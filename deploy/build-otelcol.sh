@@ -2,12 +2,20 @@
 # Build the Collector described by deploy/otelcol-builder.yaml once, into a cache outside
 # the repository keyed by the builder config's hash; print the binary's path as the last line.
 #
+#   npm run otelcol:build                       # or: bash deploy/build-otelcol.sh
+#   OTELCOL_CACHE=/some/dir npm run otelcol:build   # another cache root
+#
+# Needs Go (see `go version`; the builder's components need Go >= 1.25) and the Go module
+# proxy; nothing else from the internet. Everything but the last line goes to stderr, so
+# `$(bash deploy/build-otelcol.sh | tail -n 1)` is the binary.
+#
 # The official builder (go.opentelemetry.io/collector/cmd/builder) generates the sources.
 # Its own module step runs `go mod tidy`, which also resolves the test-only dependencies of
 # every component; one of them (contrib's otlpencodingextension, used by fileexporter's
-# tests) is not served by the Go module proxy, so tidy fails. We therefore generate with
-# --skip-get-modules and resolve the component modules with `go get`, which needs only what
-# the binary imports, then `go build`. Same components, same versions.
+# tests) is not served by the Go module proxy (403 "This module version is not available"),
+# so tidy fails. We therefore generate with --skip-get-modules and resolve the component
+# modules with `go get`, which needs only what the binary imports, then `go build`. Same
+# components, same versions.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 config="$here/otelcol-builder.yaml"
@@ -15,7 +23,9 @@ builder_version="v0.165.0"
 export PATH="$PATH:/usr/local/go/bin"  # where the machine image installs Go
 command -v go >/dev/null || { echo "build-otelcol: Go is required to build the Collector" >&2; exit 1; }
 cache_root="${OTELCOL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/otel-session-logs}"
-key="$( (cat "$config" "$0"; go version) | sha256sum | cut -c1-16)"
+# The key covers what decides the binary: the components (builder config), how they are
+# built (this script) and the Go toolchain.
+key="$( (cat "$config" "$here/build-otelcol.sh"; go version) | sha256sum | cut -c1-16)"
 out="$cache_root/otelcol-$key"
 binary="$out/otelcol-session-logs"
 if [ -x "$binary" ]; then
@@ -23,6 +33,16 @@ if [ -x "$binary" ]; then
   exit 0
 fi
 mkdir -p "$cache_root/bin"
+# One build at a time per cache (two test runs starting together): the second waits and
+# then finds the first one's binary.
+if command -v flock >/dev/null; then
+  exec 9>"$cache_root/.build.lock"
+  flock 9
+  if [ -x "$binary" ]; then
+    echo "$binary"
+    exit 0
+  fi
+fi
 export GOBIN="$cache_root/bin"
 export GOFLAGS="-mod=mod"
 builder="$GOBIN/builder-$builder_version"
@@ -32,12 +52,19 @@ if [ ! -x "$builder" ]; then
   mv "$GOBIN/builder" "$builder"
 fi
 start=$(date +%s)
-work="$out.tmp"
-rm -rf "$work"
+work="$(mktemp -d "$out.tmp.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+log="$work/build.log"
+fail() {
+  echo "build-otelcol: $1 failed; its output:" >&2
+  cat "$log" >&2
+  exit 1
+}
 echo "build-otelcol: generating sources and building into $out (first time only; a few minutes)" >&2
-"$builder" --config "$config" --output-path "$work" --skip-compilation --skip-get-modules >&2 2>/dev/null
+"$builder" --config "$config" --output-path "$work" --skip-compilation --skip-get-modules >"$log" 2>&1 || fail "the builder"
 cd "$work"
-go mod init otelcol-session-logs >/dev/null 2>&1
+go mod init otelcol-session-logs >"$log" 2>&1 || fail "go mod init"
+rm -f "$log"
 # The components and providers of the builder config, and the core modules the generated
 # main.go imports, all at pinned versions so the build is the same on every machine.
 modules="$(sed -n 's/^ *- gomod: *\([^ ]*\) *\(v[^ ]*\).*/\1@\2/p' "$config")
@@ -50,5 +77,6 @@ go build -trimpath -ldflags='-s -w' -o otelcol-session-logs . >&2
 cd - >/dev/null
 rm -rf "$out"
 mv "$work" "$out"
+trap - EXIT
 echo "build-otelcol: built in $(( $(date +%s) - start )) s" >&2
 echo "$binary"

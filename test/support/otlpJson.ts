@@ -5,7 +5,11 @@ export interface OtlpLogRecord {
   eventName: string | undefined;
   body: unknown;
   severityText: string | undefined;
+  severityNumber: number | undefined;
   timeUnixNano: string;
+  /** Hex, as OTLP/JSON writes them; undefined when the record has none. */
+  traceId: string | undefined;
+  spanId: string | undefined;
 }
 
 type AnyValue = { stringValue?: string; intValue?: string | number; boolValue?: boolean; doubleValue?: number };
@@ -32,7 +36,8 @@ export function otlpLogRecords(payload: { resourceLogs?: any[] }): OtlpLogRecord
       for (const record of scope.logRecords ?? []) {
         records.push({
           resource, attributes: attributesOf(record.attributes), eventName: record.eventName,
-          body: valueOf(record.body), severityText: record.severityText, timeUnixNano: String(record.timeUnixNano),
+          body: valueOf(record.body), severityText: record.severityText, severityNumber: record.severityNumber, timeUnixNano: String(record.timeUnixNano),
+          traceId: record.traceId || undefined, spanId: record.spanId || undefined,
         });
       }
     }
