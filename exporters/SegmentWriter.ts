@@ -112,7 +112,6 @@ export class SegmentWriter {
     return join(this.options.dir, `${this.options.stream}.jsonl`);
   }
 
-  /** Bytes waiting in memory (pending and queued). */
   get bufferedBytes(): number {
     return this.pendingBytes + this.queuedBytes;
   }

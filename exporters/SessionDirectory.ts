@@ -213,7 +213,7 @@ export class SessionDirectory {
   enforceCap(): void {
     const { fs, config, stats } = this.options;
     // Only bytes on disk count: data still buffered has no segment to remove yet.
-    let total = this.meta.segments.reduce((sum, s) => sum + s.stored_bytes, 0) + this.activeSizes();
+    let total = this.meta.segments.reduce((sum, s) => sum + s.stored_bytes, 0) + this.system.activeBytesOnDisk + this.audit.activeBytesOnDisk;
     while (total > config.maxSessionSize && this.meta.segments.length > 0) {
       // Oldest by data, not by rename time: the fsynced audit writer may rotate later than system.
       const index = this.meta.segments.reduce((best, s, i, all) => (s.first_seq < all[best]!.first_seq ? i : best), 0);
@@ -260,17 +260,6 @@ export class SessionDirectory {
     return old;
   }
 
-  private activeSizes(): number {
-    let size = 0;
-    for (const name of ['system.jsonl', 'audit.jsonl']) {
-      try {
-        size += this.options.fs.statSync(join(this.dir, name)).size;
-      } catch {
-        // not created yet
-      }
-    }
-    return size;
-  }
 
   private onDropped(range: DropRange): void {
     this.meta.drops.push({ ...range, at: this.options.clock().toISOString() });
