@@ -112,8 +112,9 @@ export class SegmentWriter {
     return join(this.options.dir, `${this.options.stream}.jsonl`);
   }
 
-  get bufferedBytes(): number {
-    return this.pendingBytes + this.queuedBytes;
+  /** Bytes of the active file known to be on disk. */
+  get activeBytesOnDisk(): number {
+    return this.file.size;
   }
 
   /** Set the seq range already in the active file (found on reopen). */
