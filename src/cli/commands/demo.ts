@@ -1,10 +1,10 @@
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync, zstdDecompressSync } from 'node:zlib';
 import type { Command } from 'commander';
 import { createSessionLogging } from '../../SessionLogging.ts';
 import { SessionServer } from '../../server/SessionServer.ts';
+import { readLines } from '../../reader/readLines.ts';
 
 /** demo-logs/ in the checkout (ignored by git), whatever the current directory. */
 export const DEMO_DIR = fileURLToPath(new URL('../../../demo-logs', import.meta.url));
@@ -99,19 +99,19 @@ async function runDemo(dir: string): Promise<void> {
   } finally {
     await server.close();
   }
-  printReport(dir);
+  await printReport(dir);
   say(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. The files are in ${dir}`);
   say(`(one directory per session; merge system.jsonl and audit.jsonl by seq to read a session in order).`);
 }
 
-function readLines(path: string): Line[] {
-  let data = readFileSync(path);
-  if (path.endsWith('.gz')) data = gunzipSync(data);
-  else if (path.endsWith('.zst')) data = zstdDecompressSync(data);
-  return data.toString('utf8').split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Line);
+/** Every record of one file (plain, .gz or .zst), through the reader's line stream. */
+async function recordsOf(path: string): Promise<Line[]> {
+  const records: Line[] = [];
+  for await (const { text } of readLines(path)) if (text !== '') records.push(JSON.parse(text) as Line);
+  return records;
 }
 
-function printReport(dir: string): void {
+async function printReport(dir: string): Promise<void> {
   say(`\nDirectory tree (${dir}):`);
   const sessions = readdirSync(dir).filter((name) => statSync(join(dir, name)).isDirectory()).sort();
   say(`${relative(process.cwd(), dir) || '.'}/`);
@@ -123,11 +123,12 @@ function printReport(dir: string): void {
   const merged = new Map<string, Line[]>();
   for (const id of sessions) {
     const files = readdirSync(join(dir, id)).filter((file) => /\.jsonl(\.gz|\.zst)?$/.test(file)).sort();
-    const counts = files.map((file) => {
-      const lines = readLines(join(dir, id, file));
+    const counts: string[] = [];
+    for (const file of files) {
+      const lines = await recordsOf(join(dir, id, file));
       merged.set(id, [...(merged.get(id) ?? []), ...lines]);
-      return `${file} ${lines.length}`;
-    });
+      counts.push(`${file} ${lines.length}`);
+    }
     const meta = JSON.parse(readFileSync(join(dir, id, 'metadata.json'), 'utf8'));
     const history = (meta.level_history as Array<{ from: string | null; to: string; by: string; at: string }>)
       .map((change) => `${change.from ?? ''}${change.from ? ' -> ' : ''}${change.to} (${change.by}, ${change.at.slice(11, 23)})`).join('; ');
