@@ -1,5 +1,5 @@
 // Read one session with readSession and report records read, wall ms and peak RSS.
-import { readSession } from '../src/reader/readSession.ts';
+import { readSession } from '../reader/readSession.ts';
 
 const [root, id] = process.argv.slice(2);
 const start = performance.now();

@@ -1,7 +1,7 @@
 // The session server's cost of logging at `spawns` against logging disabled, on the same
 // echo workload: sessions running `cat`, each sent lines and read back through the manager.
 import { createSessionLogging } from '../src/index.ts';
-import { SessionManager } from '../src/session/SessionManager.ts';
+import { SessionManager } from '../app/session/SessionManager.ts';
 import { tempDir } from './tempDir.ts';
 
 const who = { client: 'bench' };

@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 // Runs the TypeScript CLI directly (Node >= 22.18 strips types; the repo pins Node 24).
-import '../src/cli/main.ts';
+import '../app/cli/main.ts';

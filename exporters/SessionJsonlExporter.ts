@@ -1,12 +1,14 @@
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { SessionFileProcessor, type SessionFileProcessorOptions } from './SessionFileProcessor.ts';
+import { SessionFileProcessor, type SessionFileProcessorOptions } from '../processors/SessionFileProcessor.ts';
 
 /**
  * The per-session JSONL writer as a standard LogRecordExporter, for pipelines that batch.
  * Records must already carry session.id, seq, tier and category (SessionLevelProcessor sets them).
  * Prefer SessionFileProcessor: a BatchLogRecordProcessor in front of this drops records when its queue is full.
  */
+export type SessionJsonlExporterOptions = SessionFileProcessorOptions;
+
 export class SessionJsonlExporter implements LogRecordExporter {
   readonly files: SessionFileProcessor;
 

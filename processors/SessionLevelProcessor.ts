@@ -3,7 +3,7 @@ import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-
 import { ATTR_CATEGORY, ATTR_EVENT_NAME, ATTR_SEQ, ATTR_SESSION_ID, ATTR_TIER, isCategory } from '../src/attributes.ts';
 import { EVENT_CATALOGUE, UNKNOWN_EVENT_SPEC } from '../src/catalogue.ts';
 import { DEFAULT_LEVEL, type Level, LEVELS, isLevel, levelRank, parseLevel } from '../src/levels.ts';
-import { isValidSessionId } from '../src/sessionId.ts';
+import { isValidSessionId } from '../format/sessionId.ts';
 import type { SessionAwareProcessor, SessionOpenInfo } from './SessionAwareProcessor.ts';
 import { compileRedactions, redact } from './redact.ts';
 

@@ -15,6 +15,12 @@ export interface EmitOptions {
 
 export type Attributes = Record<string, AnyValue>;
 
+/** What a logger asks of the session files (no-ops when files are disabled). */
+export interface SessionStorageHooks {
+  flush(sessionId: string): Promise<void>;
+  setMetadata(sessionId: string, metadata: Record<string, string | number | boolean>): void;
+}
+
 /**
  * One session's logger. `emit` checks the session's level before any OTel record exists,
  * so a filtered-out event costs a Map lookup and an integer compare.
@@ -26,10 +32,12 @@ export class SessionLogger {
   private readonly levels: SessionLevelProcessor;
   private readonly onClose: (logger: SessionLogger) => Promise<void>;
   private readonly counters: { filtered: number };
+  private readonly storage: SessionStorageHooks;
   private closing: Promise<void> | undefined;
 
-  constructor(state: SessionState, logger: Logger, levels: SessionLevelProcessor, onClose: (logger: SessionLogger) => Promise<void>, counters: { filtered: number }) {
+  constructor(state: SessionState, logger: Logger, levels: SessionLevelProcessor, onClose: (logger: SessionLogger) => Promise<void>, counters: { filtered: number }, storage: SessionStorageHooks) {
     this.counters = counters;
+    this.storage = storage;
     this.id = state.id;
     this.state = state;
     this.logger = logger;
@@ -110,10 +118,29 @@ export class SessionLogger {
     return result;
   }
 
+  /**
+   * Resolves when every record this session emitted so far is on disk as the durability
+   * mode promises: in `audit` (the default) audit records are fsynced, in `all` every
+   * record, in `none` written to the OS. Anything that acknowledges a record (an HTTP 202
+   * for an input) awaits this first.
+   */
+  flush(): Promise<void> {
+    return this.storage.flush(this.id);
+  }
+
+  /** Merge `metadata` into metadata.json's `attributes` (e.g. the pid once a process runs). */
+  setMetadata(metadata: Record<string, string | number | boolean>): void {
+    if (this.closed) throw new Error(`session ${this.id} is closed; cannot change its metadata`);
+    this.storage.setMetadata(this.id, metadata);
+  }
+
   /** Record session.terminated, flush this session's files and write ended_at. */
   close(attributes?: Attributes): Promise<void> {
     if (!this.closing) {
-      if (!this.state.closed) this.emit('session.terminated', undefined, attributes);
+      if (!this.state.closed) {
+        const reason = attributes?.reason;
+        this.emit('session.terminated', typeof reason === 'string' ? `session ${this.id} terminated (${reason})` : `session ${this.id} terminated`, attributes);
+      }
       this.closing = this.onClose(this);
     }
     return this.closing;

@@ -1,17 +1,17 @@
 import { diag } from '@opentelemetry/api';
 import { LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
-import type { PruneReport } from '../exporters/pruneSessions.ts';
+import type { PruneReport } from '../storage/pruneSessions.ts';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { hostname } from 'node:os';
-import { SessionFileProcessor } from '../exporters/SessionFileProcessor.ts';
-import { type ForwardingStats, OtlpForwardingProcessor, type OtlpForwardingOptions } from '../exporters/OtlpForwardingProcessor.ts';
-import type { FileSystem } from '../exporters/FileSystem.ts';
-import type { WriterStats } from '../exporters/WriterStats.ts';
+import { SessionFileProcessor } from '../processors/SessionFileProcessor.ts';
+import { type ForwardingStats, OtlpForwardingProcessor, type OtlpForwardingOptions } from '../processors/OtlpForwardingProcessor.ts';
+import type { FileSystem } from '../storage/FileSystem.ts';
+import type { WriterStats } from '../storage/WriterStats.ts';
 import { type LevelProcessorStats, SessionLevelProcessor } from '../processors/SessionLevelProcessor.ts';
 import type { SessionAwareProcessor } from '../processors/SessionAwareProcessor.ts';
 import { type ConfigOptions, type Settings, resolveSettings } from './config/resolveSettings.ts';
 import { type Level, parseLevel } from './levels.ts';
-import { assertSessionId } from './sessionId.ts';
+import { assertSessionId } from '../format/sessionId.ts';
 import { SessionLogger } from './SessionLogger.ts';
 
 export interface SessionLoggingOptions extends ConfigOptions {
@@ -136,9 +136,15 @@ export class SessionLogging {
     const logger = new SessionLogger(state, this.logger, this.levels, async (closing) => {
       await this.levels.close(closing.id);
       this.loggers.delete(closing.id);
-    }, this.counters);
+    }, this.counters, {
+      flush: async (id) => {
+        await this.files?.sessionDirectory(id)?.flush();
+      },
+      setMetadata: (id, metadata) => this.files?.sessionDirectory(id)?.setAttributes(metadata),
+    });
     this.loggers.set(sessionId, logger);
-    logger.emit('session.created', undefined, { level, ...options.metadata });
+    // `log_level`, not `level`: backends such as Loki read a `level` attribute as the severity.
+    logger.emit('session.created', `session ${sessionId} created at level ${level}`, { ...options.metadata, log_level: level });
     return logger;
   }
 

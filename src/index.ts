@@ -6,9 +6,9 @@ export { ATTR_SESSION_ID, ATTR_TIER, ATTR_CATEGORY, ATTR_SEQ, type Category } fr
 export { resolveSettings, type ConfigOptions, type Settings } from './config/resolveSettings.ts';
 export { ConfigError } from './config/loadConfig.ts';
 export { parseEnvDirectives } from './config/envDirectives.ts';
-export { SESSION_ID_PATTERN, isValidSessionId } from './sessionId.ts';
-export { readSession, type LogLine, type ReadFilters, type SessionRecord, type ReadProblem } from './reader/readSession.ts';
-export { listSessions, type SessionSummary } from './reader/listSessions.ts';
-export { verifySession, type Problem } from './reader/verifySession.ts';
-export { pruneSessions, type PruneOptions, type PruneReport } from '../exporters/pruneSessions.ts';
-export { followSession, type FollowOptions } from './reader/followSession.ts';
+export { SESSION_ID_PATTERN, isValidSessionId } from '../format/sessionId.ts';
+export { readSession, type LogLine, type ReadFilters, type SessionRecord, type ReadProblem } from '../reader/readSession.ts';
+export { listSessions, type SessionSummary } from '../reader/listSessions.ts';
+export { verifySession, type Problem } from '../reader/verifySession.ts';
+export { pruneSessions, type PruneOptions, type PruneReport } from '../storage/pruneSessions.ts';
+export { followSession, type FollowOptions } from '../reader/followSession.ts';

@@ -2,8 +2,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { type Level, DEFAULT_LEVEL } from '../levels.ts';
 
-export const COMPRESSIONS = ['gzip', 'zstd', 'none'] as const;
-export type Compression = (typeof COMPRESSIONS)[number];
+import { COMPRESSIONS, type Compression } from '../../format/fileNames.ts';
+
+export { COMPRESSIONS, type Compression };
 
 export const DURABILITIES = ['none', 'audit', 'all'] as const;
 /** none: flushed by the OS; audit: audit records fsynced promptly; all: every flush fsynced. */

@@ -1,5 +1,5 @@
 import { type Level, LEVELS, isLevel } from '../levels.ts';
-import { isValidSessionId } from '../sessionId.ts';
+import { isValidSessionId } from '../../format/sessionId.ts';
 
 /** Parsed `CCMUX_SESSION_LOG`: a default level and per-session overrides. */
 export interface EnvDirectives {

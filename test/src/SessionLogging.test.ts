@@ -3,8 +3,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import { createSessionLogging, EVENT_CATALOGUE, type Level } from '../../src/index.ts';
-import { SessionLevelProcessor } from '../../processors/index.ts';
-import { SessionFileProcessor } from '../../exporters/index.ts';
+import { SessionFileProcessor, SessionLevelProcessor } from '../../processors/index.ts';
 import { assertContiguous, readMetadata, sessionLines, streamLines, tempDir } from '../support/sessionFiles.ts';
 
 describe('SessionLogging facade', () => {

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import type { FileSystem } from '../../exporters/FileSystem.ts';
+import type { FileSystem } from '../../storage/FileSystem.ts';
 
 type Call = 'write' | 'writeSync' | 'openSync' | 'fdatasync' | 'fdatasyncSync' | 'renameSync' | 'promises';
 

@@ -1,0 +1,150 @@
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { createSessionLogging } from '../../../src/SessionLogging.ts';
+import { SessionServer } from '../../server/SessionServer.ts';
+import { readLines } from '../../../reader/readLines.ts';
+
+/** demo-logs/ in the checkout (ignored by git), whatever the current directory. */
+export const DEMO_DIR = fileURLToPath(new URL('../../../demo-logs', import.meta.url));
+
+interface Line {
+  seq: number;
+  ts: string;
+  event: string;
+  category: string;
+  body: unknown;
+  attrs: Record<string, unknown>;
+}
+
+/** A REPL-like calculator: prints a prompt, evaluates each line. */
+const CALC = `
+const rl = require('node:readline').createInterface({ input: process.stdin });
+process.stdout.write('calc> ');
+rl.on('line', (line) => {
+  try { console.log(String(Function('"use strict"; return (' + line + ')')())); }
+  catch (error) { console.log('error: ' + error.message); }
+  process.stdout.write('calc> ');
+});
+rl.on('close', () => process.exit(0));`;
+/** A tiny shell: runs each line with sh, prompts with "demo$ ". */
+const SHELL = 'while printf "demo$ "; IFS= read -r line; do sh -c "$line" 2>&1; done';
+/** Prints 30 numbered ticks, 40 ms apart, then exits 0. */
+const TICKER = "let i = 0; const t = setInterval(() => { console.log('tick ' + ++i); if (i === 30) clearInterval(t); }, 40);";
+
+export function register(program: Command): void {
+  program
+    .command('demo')
+    .description('start the session server on a free loopback port, run three real sessions, print what their logs hold')
+    .option('--dir <path>', 'logs directory (default: demo-logs/ in the checkout, wiped first; another directory must be new or empty)')
+    .action(async (options: { dir?: string }, command: Command) => {
+      const dir = resolve(options.dir ?? DEMO_DIR);
+      if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
+      else if (existsSync(dir) && readdirSync(dir).length > 0) {
+        command.error(`session-logs demo: --dir ${dir} is not empty; allowed: a new or empty directory (the demo does not delete your files)`, { exitCode: 2, code: 'session-logs.usage' });
+      }
+      await runDemo(dir);
+    });
+}
+
+const say = (text: string) => process.stdout.write(text + '\n');
+const pause = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+async function runDemo(dir: string): Promise<void> {
+  const started = Date.now();
+  const logging = createSessionLogging({ dir, env: {} }); // env {}: the demo's levels do not depend on CCMUX_SESSION_LOG
+  const server = await SessionServer.start({ logging, port: 0 });
+  say(`session-logs demo: server on ${server.url}, logs in ${dir}\n`);
+  const api = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> => {
+    const response = await fetch(server.url + path, {
+      method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = (await response.json()) as any;
+    const shown = (body as { command?: string } | undefined)?.command !== undefined ? `{"id":"${(body as any).id}","log_level":"${(body as any).log_level}",...}` : body === undefined ? '' : JSON.stringify(body);
+    say(`  ${method.padEnd(6)} ${path.padEnd(28)} ${shown.padEnd(44)} -> ${response.status}${response.ok ? '' : ' ' + json.error.message}`);
+    return { status: response.status, json };
+  };
+  const waitFor = async (id: string, done: (session: any) => boolean) => {
+    for (let i = 0; i < 100; i++) {
+      const session = (await fetch(`${server.url}/sessions/${id}`).then((r) => r.json())) as any;
+      if (done(session)) return;
+      await pause(50);
+    }
+  };
+  try {
+    say('Three sessions at three levels:');
+    await api('POST', '/sessions', { id: 'calc', command: process.execPath, args: ['-e', CALC], log_level: 'full' });
+    await api('POST', '/sessions', { id: 'shell', command: 'sh', args: ['-c', SHELL], log_level: 'prompts' });
+    await api('POST', '/sessions', { id: 'ticker', command: process.execPath, args: ['-e', TICKER], log_level: 'signals' });
+    await waitFor('calc', (s) => s.output_bytes.stdout > 0);
+    say('\nInput (each line is also a command.started record):');
+    for (const data of ['6 * 7\n', '2 ** 10\n', 'Math.sqrt(2)\n']) {
+      await api('POST', '/sessions/calc/input', { data });
+      await pause(60);
+    }
+    for (const data of ['echo hello from the demo\n', 'uname -s\n']) {
+      await api('POST', '/sessions/shell/input', { data });
+      await pause(60);
+    }
+    say('\nRaise the ticker from signals to full while it prints:');
+    await waitFor('ticker', (s) => s.status !== 'running' || Date.now() - Date.parse(s.created_at) > 500);
+    await api('PUT', '/sessions/ticker/log-level', { level: 'full' });
+    await waitFor('ticker', (s) => s.status !== 'running');
+    say('\nBad input gets a 4xx that says what is allowed:');
+    await api('POST', '/sessions/ticker/input', { data: 'too late\n' });
+    await api('PUT', '/sessions/calc/log-level', { level: 'verbose' });
+    say('\nEnd the sessions:');
+    for (const id of ['calc', 'shell', 'ticker']) await api('DELETE', `/sessions/${id}`);
+  } finally {
+    await server.close();
+  }
+  await printReport(dir);
+  say(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. The files are in ${dir}`);
+  say(`(one directory per session; merge system.jsonl and audit.jsonl by seq to read a session in order).`);
+}
+
+/** Every record of one file (plain, .gz or .zst), through the reader's line stream. */
+async function recordsOf(path: string): Promise<Line[]> {
+  const records: Line[] = [];
+  for await (const { text } of readLines(path)) if (text !== '') records.push(JSON.parse(text) as Line);
+  return records;
+}
+
+async function printReport(dir: string): Promise<void> {
+  say(`\nDirectory tree (${dir}):`);
+  const sessions = readdirSync(dir).filter((name) => statSync(join(dir, name)).isDirectory()).sort();
+  say(`${relative(process.cwd(), dir) || '.'}/`);
+  for (const id of sessions) {
+    say(`  ${id}/`);
+    for (const file of readdirSync(join(dir, id)).sort()) say(`    ${file.padEnd(22)} ${String(statSync(join(dir, id, file)).size).padStart(7)} bytes`);
+  }
+  say('\nPer session (records per file, level history from metadata.json):');
+  const merged = new Map<string, Line[]>();
+  for (const id of sessions) {
+    const files = readdirSync(join(dir, id)).filter((file) => /\.jsonl(\.gz|\.zst)?$/.test(file)).sort();
+    const counts: string[] = [];
+    for (const file of files) {
+      const lines = await recordsOf(join(dir, id, file));
+      merged.set(id, [...(merged.get(id) ?? []), ...lines]);
+      counts.push(`${file} ${lines.length}`);
+    }
+    const meta = JSON.parse(readFileSync(join(dir, id, 'metadata.json'), 'utf8'));
+    const history = (meta.level_history as Array<{ from: string | null; to: string; by: string; at: string }>)
+      .map((change) => `${change.from ?? ''}${change.from ? ' -> ' : ''}${change.to} (${change.by}, ${change.at.slice(11, 23)})`).join('; ');
+    say(`  ${id.padEnd(7)} ${counts.join(', ')}; last seq ${meta.last_seq}; ended ${meta.ended_at ? meta.ended_at.slice(11, 23) : 'no'}`);
+    say(`          levels: ${history}`);
+  }
+  for (const id of ['calc', 'ticker']) {
+    const lines = (merged.get(id) ?? []).sort((a, b) => a.seq - b.seq);
+    const shown = id === 'ticker' ? lines.filter((line, i) => line.event !== 'output' || lines[i - 1]?.event !== 'output' || lines[i + 1]?.event !== 'output') : lines;
+    say(`\nMerged transcript of ${id} (system.jsonl + audit.jsonl by seq${id === 'ticker' ? '; runs of output shortened' : ''}):`);
+    for (const line of shown.slice(0, 24)) {
+      const gap = shown.indexOf(line) > 0 && line.seq - shown[shown.indexOf(line) - 1]!.seq > 1 ? '  ...\n' : '';
+      const body = typeof line.body === 'string' ? JSON.stringify(line.body) : line.body === null ? '' : JSON.stringify(line.body);
+      const attrs = ['stream', 'from', 'to', 'by', 'exit_code', 'signal', 'client'].filter((key) => key in line.attrs).map((key) => `${key}=${line.attrs[key]}`).join(' ');
+      process.stdout.write(`${gap}  ${String(line.seq).padStart(3)} ${line.ts.slice(11, 23)} ${line.category.padEnd(6)} ${line.event.padEnd(17)} ${body.slice(0, 48)}${body.length > 48 ? '...' : ''} ${attrs}\n`);
+    }
+    if (shown.length > 24) say(`  ... ${shown.length - 24} more`);
+  }
+}

@@ -1,0 +1,206 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { nextChain, splitChainedLine } from '../format/auditChain.ts';
+import { type SessionMetadata, type StoredSegment, parseMetadata } from '../format/sessionMetadata.ts';
+import type { Stream } from '../format/fileNames.ts';
+import { sessionState } from '../format/sessionState.ts';
+import { assertSessionId } from '../format/sessionId.ts';
+import { MissingSeqs } from './MissingSeqs.ts';
+import { type SessionFile, streamLines } from './sessionFiles.ts';
+
+export type ProblemKind =
+  | 'gap' | 'duplicate' | 'out_of_order' | 'torn' | 'unparseable' | 'corrupt_segment'
+  | 'broken_chain' | 'missing_segment' | 'unlisted_segment' | 'segment_mismatch' | 'metadata';
+
+export interface Problem {
+  session: string;
+  kind: ProblemKind;
+  file?: string;
+  line?: number;
+  seq?: number;
+  message: string;
+}
+
+type Report = (problem: Omit<Problem, 'session'>) => void;
+
+interface Entry {
+  seq: number;
+  file: string;
+  line: number;
+}
+
+/** What one stream's pass learned, read after it ends. */
+interface StreamSummary {
+  lastSeq: number;
+  /** Chain value of the last audit line ('' if none). */
+  lastChain: string;
+  lines: number;
+}
+
+interface Context {
+  meta: SessionMetadata;
+  live: boolean;
+  listed: Map<string, StoredSegment>;
+  report: Report;
+  missing: MissingSeqs;
+}
+
+/**
+ * One file's lines in seq order, checked on the way: torn and unparseable lines, order,
+ * the audit chain, and each segment against its metadata.json entry. Yields only records
+ * that move the stream forward, so the merge sees each stream strictly ascending.
+ */
+async function* checkedStream(dir: string, stream: Stream, ctx: Context, summary: StreamSummary): AsyncGenerator<Entry> {
+  const { meta, live, listed, report } = ctx;
+  // Audit lines that never reached the disk (a drop) or were removed (cap, retention) were
+  // still hashed into the chain: after them it restarts at the next line, taken as given.
+  const chainBreaks = [...meta.removed, ...meta.drops].filter((range) => range.stream === stream).sort((a, b) => a.first_seq - b.first_seq);
+  let nextBreak = 0;
+  // Seqs only grow, so one pointer walks the breaks: amortised O(1) per line.
+  const chainRestartsAt = (previous: number, seq: number) => {
+    let restarts = false;
+    for (; nextBreak < chainBreaks.length && chainBreaks[nextBreak]!.last_seq < seq; nextBreak++) {
+      if (chainBreaks[nextBreak]!.first_seq > previous) restarts = true;
+    }
+    return restarts;
+  };
+  let file: SessionFile | undefined;
+  let counts = { lines: 0, first: 0, last: 0 };
+  const endFile = () => {
+    const segment = file && listed.get(file.name);
+    if (segment && (segment.lines !== counts.lines || segment.first_seq !== counts.first || segment.last_seq !== counts.last)) {
+      report({ kind: 'segment_mismatch', file: file!.name, message: `metadata.json says ${segment.lines} lines, seq ${segment.first_seq}-${segment.last_seq}; the file has ${counts.lines} lines, seq ${counts.first}-${counts.last}` });
+    }
+  };
+  for await (const item of streamLines(dir, stream)) {
+    if (item.file !== file) {
+      endFile();
+      file = item.file;
+      counts = { lines: 0, first: 0, last: 0 };
+      // A live writer lists a new segment in metadata.json a moment after rotating it.
+      if (!file.active && !listed.has(file.name) && !live) report({ kind: 'unlisted_segment', file: file.name, message: 'segment on disk that metadata.json does not list' });
+    }
+    const name = item.file.name;
+    if (item.error) {
+      report({ kind: 'corrupt_segment', file: name, message: item.error.message });
+      continue;
+    }
+    const { text, lineNumber } = item;
+    if (text === '') continue;
+    if (item.torn) {
+      if (!(live && item.file.active)) report({ kind: 'torn', file: name, line: lineNumber, message: 'last line has no newline (a crash mid-write, or a truncated file; reopening the session repairs an active file)' });
+      continue;
+    }
+    let record: { seq?: unknown };
+    try {
+      record = JSON.parse(text) as { seq?: unknown };
+    } catch (error) {
+      report({ kind: 'unparseable', file: name, line: lineNumber, message: (error as Error).message });
+      continue;
+    }
+    const seq = record?.seq;
+    if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 1) {
+      report({ kind: 'unparseable', file: name, line: lineNumber, message: 'not a record with a positive integer seq' });
+      continue;
+    }
+    counts.lines++;
+    if (counts.first === 0) counts.first = seq;
+    counts.last = seq;
+    summary.lines++;
+    if (stream === 'audit') {
+      const split = splitChainedLine(text);
+      if (!split) report({ kind: 'broken_chain', file: name, line: lineNumber, seq, message: 'audit line without a chain value' });
+      else {
+        if (!chainRestartsAt(summary.lastSeq, seq) && split.chain !== nextChain(summary.lastChain, split.hashed)) {
+          report({ kind: 'broken_chain', file: name, line: lineNumber, seq, message: 'chain value does not follow from the audit line before: a line was edited, deleted, inserted or reordered' });
+        }
+        summary.lastChain = split.chain;
+      }
+    }
+    if (seq === summary.lastSeq) {
+      report({ kind: 'duplicate', file: name, line: lineNumber, seq, message: `seq ${seq} appears twice in ${stream}` });
+      continue;
+    }
+    if (seq < summary.lastSeq) {
+      // The merge has passed every seq below this stream's last one, so the ledger knows whether this one was there.
+      if (ctx.missing.found(seq)) report({ kind: 'out_of_order', file: name, line: lineNumber, seq, message: `seq ${seq} after ${summary.lastSeq} in ${stream}` });
+      else report({ kind: 'duplicate', file: name, line: lineNumber, seq, message: `seq ${seq} (after ${summary.lastSeq} in ${stream}) is already in the session` });
+      continue;
+    }
+    summary.lastSeq = seq;
+    yield { seq, file: name, line: lineNumber };
+  }
+  endFile();
+}
+
+function readMetadata(dir: string, report: Report): SessionMetadata | undefined {
+  const path = join(dir, 'metadata.json');
+  try {
+    return parseMetadata(readFileSync(path, 'utf8'), path);
+  } catch (error) {
+    report({ kind: 'metadata', file: 'metadata.json', message: (error as Error).message });
+    return undefined;
+  }
+}
+
+/**
+ * Check one session: every seq present once or explained by metadata.json (drops, crash
+ * losses, segments removed by the cap or retention), every line parses, the audit chain
+ * holds up to metadata.json's chain_head, and metadata.json agrees with the files.
+ * Streams both files merged by seq, so memory does not grow with the session.
+ * A live session is checked as far as its writer has written: a line being written, a
+ * segment not yet listed, and seqs still buffered for the other file are not problems.
+ */
+export async function verifySession(root: string, sessionId: string): Promise<Problem[]> {
+  assertSessionId(sessionId);
+  const dir = join(root, sessionId);
+  const problems: Problem[] = [];
+  const report: Report = (problem) => problems.push({ session: sessionId, ...problem });
+  const meta = readMetadata(dir, report);
+  if (!meta) return problems;
+  const live = sessionState(meta) === 'live';
+  const listed = new Map(meta.segments.map((segment) => [segment.file, segment]));
+  for (const segment of meta.segments) {
+    const renamed = existsSync(join(dir, `${segment.file}.gz`)) || existsSync(join(dir, `${segment.file}.zst`));
+    if (!existsSync(join(dir, segment.file)) && !(live && renamed)) report({ kind: 'missing_segment', file: segment.file, seq: segment.first_seq, message: `listed in metadata.json (seq ${segment.first_seq}-${segment.last_seq}) but not on disk` });
+  }
+  const missing = new MissingSeqs(meta);
+  const ctx: Context = { meta, live, listed, report, missing };
+  const summaries: Record<Stream, StreamSummary> = { system: { lastSeq: 0, lastChain: '', lines: 0 }, audit: { lastSeq: 0, lastChain: '', lines: 0 } };
+  const streams = (['system', 'audit'] as const).map((stream) => checkedStream(dir, stream, ctx, summaries[stream]));
+  const heads = await Promise.all(streams.map((s) => s.next()));
+  let previous = 0;
+  for (;;) {
+    let next = -1;
+    for (let i = 0; i < heads.length; i++) {
+      if (!heads[i]!.done && (next === -1 || heads[i]!.value!.seq < heads[next]!.value!.seq)) next = i;
+    }
+    if (next === -1) break;
+    const entry = heads[next]!.value as Entry;
+    heads[next] = await streams[next]!.next();
+    if (entry.seq === previous) {
+      report({ kind: 'duplicate', file: entry.file, line: entry.line, seq: entry.seq, message: `seq ${entry.seq} is in both audit and system` });
+      continue;
+    }
+    if (entry.seq > previous + 1) missing.add(previous + 1, entry.seq - 1, { file: entry.file, line: entry.line });
+    previous = entry.seq;
+  }
+  const maxSeq = previous;
+  if (meta.ended_at && meta.last_seq > maxSeq) missing.add(maxSeq + 1, meta.last_seq, { file: 'metadata.json' });
+  // A live writer may still hold seqs above either file's last line in its buffers (even
+  // before that file has its first line), so gaps are checked up to the slower file.
+  const pendingAbove = live ? Math.min(summaries.system.lastSeq, summaries.audit.lastSeq) : Infinity;
+  for (const gap of missing.unexplained()) {
+    if (gap.first > pendingAbove) continue;
+    report({ kind: 'gap', file: gap.file, line: gap.line, seq: gap.first, message: gap.message });
+  }
+  if (meta.ended_at) {
+    if (meta.last_seq < maxSeq) report({ kind: 'metadata', file: 'metadata.json', seq: maxSeq, message: `last_seq ${meta.last_seq} is below the highest seq in the files (${maxSeq})` });
+    const audit = summaries.audit;
+    const auditRemoved = meta.removed.some((removed) => removed.stream === 'audit');
+    if (audit.lastChain !== meta.chain_head && !(audit.lines === 0 && auditRemoved)) {
+      report({ kind: 'broken_chain', file: 'metadata.json', seq: audit.lastSeq || undefined, message: `chain_head ${meta.chain_head || "''"} is not the chain of the last audit line (${audit.lastChain || 'none'}): audit lines at the end were deleted, or metadata.json was edited` });
+    }
+  }
+  return problems;
+}
