@@ -23,8 +23,10 @@ const bool = { type: 'boolean', allowed: 'true or false' };
 const FILE_SCHEMA = {
   type: 'object',
   additionalProperties: false,
-  allowed: 'the table [session_logging]',
+  allowed: 'the tables [session_logging] and [session_server]',
   properties: {
+    // The session server's own table: validated by app/ (the library only reads [session_logging]).
+    session_server: { type: 'object', allowed: 'a table' },
     session_logging: {
       type: 'object',
       additionalProperties: false,

@@ -56,7 +56,7 @@ service_name = "svc"
       ['unknown level', 'default_level = "loud"', /session_logging\.default_level = "loud" is not allowed; allowed: spawns, signals, prompts, full/],
       ['bad size', 'max_file_size = "10 parsecs"', /session_logging\.max_file_size = "10 parsecs" is not a size; allowed: .*"10MB"/],
       ['unknown key', 'max_files = 3', /unknown key session_logging\.max_files; allowed: keys enabled, dir/],
-      ['unknown table', '[other]\nx = 1', /unknown key other; allowed: the table \[session_logging\]/],
+      ['unknown table', '[other]\nx = 1', /unknown key other; allowed: the tables \[session_logging\] and \[session_server\]/],
       ['bad compression', 'compression = "lz4"', /session_logging\.compression = "lz4" is not allowed; allowed: gzip, zstd, none/],
       ['bad durability', 'durability = "some"', /session_logging\.durability = "some" is not allowed; allowed: none, audit, all/],
       ['wrong type', 'retention_days = "seven"', /session_logging\.retention_days = "seven" is not allowed; allowed: a number of days/],
