@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import type { FileSystem } from '../../storage/FileSystem.ts';
 
-type Call = 'write' | 'writeSync' | 'openSync' | 'fdatasync' | 'fdatasyncSync' | 'renameSync' | 'promises';
+type Call = 'write' | 'writeSync' | 'openSync' | 'fdatasync' | 'fdatasyncSync' | 'renameSync' | 'promises' | 'stream';
 
 /**
  * node:fs with switchable faults: while `fail(code, calls)` is in force, those calls fail
@@ -12,6 +12,9 @@ export class FaultyFileSystem {
   private calls = new Set<Call>();
   failures = 0;
   readonly fs: FileSystem;
+  /** Called with the path of every synchronous read (readFileSync, readSync), to prove what the event loop waits for. */
+  onSyncRead: ((path: string) => void) | undefined;
+  private readonly paths = new Map<number, string>();
 
   constructor() {
     const error = () => {
@@ -48,8 +51,26 @@ export class FaultyFileSystem {
       }) as typeof fs.fdatasyncSync,
       openSync: ((...args: unknown[]) => {
         if (failing('openSync')) throw error();
-        return (fs.openSync as (...a: unknown[]) => number)(...args);
+        const fd = (fs.openSync as (...a: unknown[]) => number)(...args);
+        this.paths.set(fd, String(args[0]));
+        return fd;
       }) as typeof fs.openSync,
+      readSync: ((...args: unknown[]) => {
+        this.onSyncRead?.(this.paths.get(args[0] as number) ?? `fd ${String(args[0])}`);
+        return (fs.readSync as (...a: unknown[]) => number)(...args);
+      }) as typeof fs.readSync,
+      readFileSync: ((...args: unknown[]) => {
+        this.onSyncRead?.(typeof args[0] === 'number' ? (this.paths.get(args[0]) ?? `fd ${args[0]}`) : String(args[0]));
+        return (fs.readFileSync as (...a: unknown[]) => unknown)(...args);
+      }) as typeof fs.readFileSync,
+      createWriteStream: ((...args: unknown[]) => {
+        if (!failing('stream')) return (fs.createWriteStream as (...a: unknown[]) => fs.WriteStream)(...args);
+        // Opens the file (as a full disk would let it), then fails the first write.
+        const stream = (fs.createWriteStream as (...a: unknown[]) => fs.WriteStream)(...args);
+        const injected = error();
+        stream._write = (_chunk, _encoding, callback) => callback(injected);
+        return stream;
+      }) as typeof fs.createWriteStream,
       renameSync: ((from: fs.PathLike, to: fs.PathLike) => {
         if (failing('renameSync')) throw error();
         return fs.renameSync(from, to);
