@@ -1,39 +1,49 @@
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { SessionFileProcessor, type SessionFileProcessorOptions } from '../processors/SessionFileProcessor.ts';
+import { type SessionFileProcessorOptions, storeFrom } from '../processors/SessionFileProcessor.ts';
+import type { SessionStore } from '../storage/SessionStore.ts';
+
+export type SessionJsonlExporterOptions = SessionFileProcessorOptions;
 
 /**
  * The per-session JSONL writer as a standard LogRecordExporter, for pipelines that batch.
- * Records must already carry session.id, seq, tier and category (SessionLevelProcessor sets them).
- * Prefer SessionFileProcessor: a BatchLogRecordProcessor in front of this drops records when its queue is full.
+ * Give SessionLevelProcessor the same store (`new SessionLevelProcessor({ store: exporter.store, ... })`)
+ * so seqs come from the store that writes them. A batch is reported SUCCESS once its lines
+ * are written (durable per the durability mode).
+ * Note: the stock BatchLogRecordProcessor drops records silently when its queue is full.
  */
-export type SessionJsonlExporterOptions = SessionFileProcessorOptions;
-
 export class SessionJsonlExporter implements LogRecordExporter {
-  readonly files: SessionFileProcessor;
+  readonly store: SessionStore;
+  private readonly owned: boolean;
 
-  constructor(options: SessionFileProcessorOptions) {
-    this.files = new SessionFileProcessor(options);
+  constructor(options: SessionJsonlExporterOptions) {
+    ({ store: this.store, owned: this.owned } = storeFrom(options, 'SessionJsonlExporter'));
   }
 
   export(records: ReadableLogRecord[], resultCallback: (result: ExportResult) => void): void {
+    const sessions = new Set<string>();
     try {
-      for (const record of records) this.files.onEmit(record);
+      for (const record of records) {
+        this.store.writeRecord(record);
+        const id = record.attributes['session.id'];
+        if (typeof id === 'string') sessions.add(id);
+      }
     } catch (error) {
       resultCallback({ code: ExportResultCode.FAILED, error: error as Error });
       return;
     }
-    this.files.forceFlush().then(
+    Promise.all([...sessions].map((id) => this.store.flush(id))).then(
       () => resultCallback({ code: ExportResultCode.SUCCESS }),
       (error: Error) => resultCallback({ code: ExportResultCode.FAILED, error }),
     );
   }
 
   forceFlush(): Promise<void> {
-    return this.files.forceFlush();
+    return this.store.drain();
   }
 
-  shutdown(): Promise<void> {
-    return this.files.shutdown();
+  async shutdown(): Promise<void> {
+    if (this.owned) await this.store.shutdown();
+    else await this.store.drain();
   }
 }

@@ -47,6 +47,12 @@ export function parseSegmentFileName(name: string): SegmentName | undefined {
   return { stream: match[1] as Stream, number: Number(match[2]), compression: suffix === '.gz' ? 'gzip' : suffix === '.zst' ? 'zstd' : 'none' };
 }
 
+/** The names a segment may have on disk: its own, and the plain one a compression may have left behind. */
+export function segmentFileNames(name: string): string[] {
+  const plain = name.replace(/\.(gz|zst)$/, '');
+  return plain === name ? [name] : [name, plain];
+}
+
 /** Compression of a file by its name (`.gz`, `.zst`, else none). */
 export function compressionOfFile(name: string): Compression {
   return name.endsWith('.gz') ? 'gzip' : name.endsWith('.zst') ? 'zstd' : 'none';

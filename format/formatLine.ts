@@ -1,12 +1,26 @@
-import type { AnyValue, Attributes } from '@opentelemetry/api';
-import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { ATTR_CATEGORY, ATTR_SEQ, ATTR_TIER, RESERVED_ATTRIBUTES } from '../src/attributes.ts';
+import type { Attributes, HrTime, SpanContext } from '@opentelemetry/api';
+import { isAnyValue } from '@opentelemetry/core';
 import { formatTimestamp } from './formatTimestamp.ts';
+import { LINE_FIELD_ATTRIBUTES } from './recordAttributes.ts';
+
+/**
+ * The one JSONL line of a record, keys in this order: ts, seq, session_id, event, category,
+ * tier, severity, body (body_encoding), attrs, trace_id/span_id, chain. This module is the
+ * only place that knows the order: the writer builds lines here and crash recovery reads
+ * a line's seq back with seqOfLine().
+ */
+
+/**
+ * An OTel SDK log record keeps at most 128 attributes by default. The facade's provider
+ * allows 128 of the caller's on top of the library's own, so a line keeps at most 128 of
+ * the caller's attributes whichever way the record came.
+ */
+export const MAX_LINE_ATTRIBUTES = 128;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const quoted = new Map<string, string>();
 
-/** JSON of short strings that repeat on every line (event names, tiers), built once. */
+/** JSON of short strings that repeat on every line (attribute keys), built once. */
 function quote(value: string): string {
   let json = quoted.get(value);
   if (json === undefined) {
@@ -16,8 +30,12 @@ function quote(value: string): string {
   return json;
 }
 
+function binaryAsBase64(_key: string, value: unknown): unknown {
+  return value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') : value;
+}
+
 /** `"body":...` and, for bytes that are not UTF-8, `"body_encoding":"base64"`. */
-function formatBody(body: AnyValue | undefined): string {
+function formatBody(body: unknown): string {
   if (typeof body === 'string') return '"body":' + JSON.stringify(body);
   if (body === undefined || body === null) return '"body":null';
   if (body instanceof Uint8Array) {
@@ -27,48 +45,80 @@ function formatBody(body: AnyValue | undefined): string {
       return '"body":"' + Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('base64') + '","body_encoding":"base64"';
     }
   }
-  return '"body":' + JSON.stringify(body, binaryAsBase64);
+  return '"body":' + (JSON.stringify(body, binaryAsBase64) ?? 'null');
 }
 
-function binaryAsBase64(_key: string, value: unknown): unknown {
-  return value instanceof Uint8Array ? Buffer.from(value).toString('base64') : value;
-}
-
-function formatAttributes(attributes: Attributes): string {
+/**
+ * `attrs`: the caller's attributes as the OTel SDK keeps them (undefined values, empty
+ * keys and values that are not an OTel AnyValue left out, at most MAX_LINE_ATTRIBUTES),
+ * so a record written without an SDK record has the same line as one that had it.
+ */
+function formatAttributes(attributes: Attributes | undefined): string {
+  if (attributes === undefined) return '{}';
   let out = '{';
+  let kept = 0;
   const keys = Object.keys(attributes); // faster than for-in over the SDK's attribute object
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
-    if (RESERVED_ATTRIBUTES.has(key)) continue;
     const value = attributes[key];
-    if (value === undefined) continue;
-    if (out.length > 1) out += ',';
-    out += quote(key) + ':';
-    if (typeof value === 'string') out += JSON.stringify(value);
-    else if (typeof value === 'number' && Number.isFinite(value)) out += String(value);
-    else out += JSON.stringify(value, binaryAsBase64) ?? 'null';
+    if (value === undefined || key === '' || LINE_FIELD_ATTRIBUTES.has(key)) continue;
+    let json: string;
+    if (typeof value === 'string') json = JSON.stringify(value);
+    else if (typeof value === 'number') json = Number.isFinite(value) ? String(value) : 'null';
+    else if (typeof value === 'boolean') json = value ? 'true' : 'false';
+    else if (isAnyValue(value)) json = JSON.stringify(value, binaryAsBase64) ?? 'null';
+    else continue;
+    if (kept === MAX_LINE_ATTRIBUTES) break;
+    if (kept++ > 0) out += ',';
+    out += quote(key) + ':' + json;
   }
   return out + '}';
 }
 
+/** `,"session_id":"<id>","event":`: the part of every line of one session after seq, built once per session. */
+export function sessionPart(sessionId: string): string {
+  return ',"session_id":' + JSON.stringify(sessionId) + ',"event":';
+}
+
+const eventParts = new Map<string, string>();
+
+/** `"<event>","category":...,"severity":"...",`: the part after session_id, cached per combination. */
+export function eventPart(event: string, category: string, tier: string, severity: string): string {
+  const key = event + '\u0000' + category + '\u0000' + tier + '\u0000' + severity;
+  let part = eventParts.get(key);
+  if (part === undefined) {
+    part = JSON.stringify(event) + ',"category":' + JSON.stringify(category) + ',"tier":' + JSON.stringify(tier) + ',"severity":' + JSON.stringify(severity) + ',';
+    if (eventParts.size < 10000) eventParts.set(key, part);
+  }
+  return part;
+}
+
 /**
- * One JSONL line for a record that passed SessionLevelProcessor, without the closing brace,
- * so an audit writer can append `,"chain":"..."`. Keys in the order of DESIGN.md.
+ * One line without its closing brace, so an audit line can take `,"chain":"..."` first.
+ * `sessionJson` is sessionPart(id); `eventJson` is eventPart(...).
  */
-export function formatLineOpen(record: ReadableLogRecord, sessionId: string): string {
-  const attributes = record.attributes;
-  const severity = record.severityText ?? (record.severityNumber !== undefined ? String(record.severityNumber) : 'INFO');
-  let line =
-    '{"ts":"' + formatTimestamp(record.hrTime) +
-    '","seq":' + (attributes[ATTR_SEQ] as number) +
-    ',"session_id":"' + sessionId +
-    '","event":' + quote(record.eventName ?? '') +
-    ',"category":' + quote(attributes[ATTR_CATEGORY] as string) +
-    ',"tier":' + quote(attributes[ATTR_TIER] as string) +
-    ',"severity":' + quote(severity) +
-    ',' + formatBody(record.body) +
-    ',"attrs":' + formatAttributes(attributes);
-  const span = record.spanContext;
-  if (span) line += ',"trace_id":"' + span.traceId + '","span_id":"' + span.spanId + '"';
+export function formatLineOpen(hrTime: HrTime, seq: number, sessionJson: string, eventJson: string, body: unknown, attributes: Attributes | undefined, span: SpanContext | undefined): string {
+  let line = '{"ts":"' + formatTimestamp(hrTime) + '","seq":' + seq + sessionJson + eventJson + formatBody(body) + ',"attrs":' + formatAttributes(attributes);
+  if (span !== undefined) line += ',"trace_id":"' + span.traceId + '","span_id":"' + span.spanId + '"';
   return line;
+}
+
+/** Close a line that carries no chain (system lines). */
+export function closeLine(openLine: string): string {
+  return openLine + '}';
+}
+
+const SEQ_KEY = '"seq":';
+
+/** The seq of a line this module built (0 when the line has none): seq is the second key, after a fixed-width ts. */
+export function seqOfLine(line: string): number {
+  const at = line.indexOf(SEQ_KEY);
+  if (at === -1 || at > 64) return 0;
+  let seq = 0;
+  for (let i = at + SEQ_KEY.length; i < line.length; i++) {
+    const digit = line.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) break;
+    seq = seq * 10 + digit;
+  }
+  return seq;
 }

@@ -1,14 +1,14 @@
 import { closeSync, existsSync, lstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseMetadata } from '../format/sessionMetadata.ts';
-import type { Level } from '../src/levels.ts';
 import { isValidSessionId } from '../format/sessionId.ts';
 import { type SessionState, sessionState } from '../format/sessionState.ts';
 
 export interface SessionSummary {
   id: string;
   state: SessionState;
-  level: Level;
+  /** null when records reached the store without a SessionLevelProcessor. */
+  level: string | null;
   created_at: string;
   ended_at: string | null;
   /** Bytes on disk (all files of the session). */
@@ -67,7 +67,7 @@ export function listSessions(root: string): { sessions: SessionSummary[]; errors
       const files = readdirSync(dir);
       const bytes = files.reduce((sum, name) => sum + sizeOf(join(dir, name)), 0);
       const records = meta.segments.reduce((sum, s) => sum + s.lines, 0) + countLines(join(dir, 'system.jsonl')) + countLines(join(dir, 'audit.jsonl'));
-      sessions.push({ id, state: sessionState(meta), level: meta.level, created_at: meta.created_at, ended_at: meta.ended_at, bytes, records, segments: meta.segments.length });
+      sessions.push({ id, state: sessionState(meta, dir), level: meta.level, created_at: meta.created_at, ended_at: meta.ended_at, bytes, records, segments: meta.segments.length });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !existsSync(dir)) continue; // removed while we looked
       errors.push({ id, message: (error as Error).message });

@@ -27,6 +27,8 @@ interface Entry {
   seq: number;
   file: string;
   line: number;
+  /** An audit line whose chain does not follow from the line before (an audit line was deleted before it). */
+  chainBroken: boolean;
 }
 
 /** What one stream's pass learned, read after it ends. */
@@ -43,6 +45,8 @@ interface Context {
   listed: Map<string, StoredSegment>;
   report: Report;
   missing: MissingSeqs;
+  /** Files that yielded at least one line. */
+  seen: Set<string>;
 }
 
 /**
@@ -53,16 +57,18 @@ interface Context {
 async function* checkedStream(dir: string, stream: Stream, ctx: Context, summary: StreamSummary): AsyncGenerator<Entry> {
   const { meta, live, listed, report } = ctx;
   // Audit lines that never reached the disk (a drop) or were removed (cap, retention) were
-  // still hashed into the chain: after them it restarts at the next line, taken as given.
-  const chainBreaks = [...meta.removed, ...meta.drops].filter((range) => range.stream === stream).sort((a, b) => a.first_seq - b.first_seq);
+  // still hashed into the chain: after them it continues from the range's chain_after (older
+  // files without it: it restarts at the next line, taken as given).
+  const chainBreaks = [...meta.removed, ...meta.drops].filter((range) => range.stream === stream).sort((a, b) => a.last_seq - b.last_seq);
   let nextBreak = 0;
   // Seqs only grow, so one pointer walks the breaks: amortised O(1) per line.
-  const chainRestartsAt = (previous: number, seq: number) => {
-    let restarts = false;
+  const chainBefore = (previous: number, seq: number, chain: string): string | null => {
+    let before: string | null = chain;
     for (; nextBreak < chainBreaks.length && chainBreaks[nextBreak]!.last_seq < seq; nextBreak++) {
-      if (chainBreaks[nextBreak]!.first_seq > previous) restarts = true;
+      const range = chainBreaks[nextBreak]!;
+      if (range.first_seq > previous || range.last_seq > previous) before = range.chain_after ?? null;
     }
-    return restarts;
+    return before;
   };
   let file: SessionFile | undefined;
   let counts = { lines: 0, first: 0, last: 0 };
@@ -103,6 +109,8 @@ async function* checkedStream(dir: string, stream: Stream, ctx: Context, summary
       report({ kind: 'unparseable', file: name, line: lineNumber, message: 'not a record with a positive integer seq' });
       continue;
     }
+    let chainBroken = false;
+    ctx.seen.add(name);
     counts.lines++;
     if (counts.first === 0) counts.first = seq;
     counts.last = seq;
@@ -111,7 +119,9 @@ async function* checkedStream(dir: string, stream: Stream, ctx: Context, summary
       const split = splitChainedLine(text);
       if (!split) report({ kind: 'broken_chain', file: name, line: lineNumber, seq, message: 'audit line without a chain value' });
       else {
-        if (!chainRestartsAt(summary.lastSeq, seq) && split.chain !== nextChain(summary.lastChain, split.hashed)) {
+        const previousChain = chainBefore(summary.lastSeq, seq, summary.lastChain);
+        if (previousChain !== null && split.chain !== nextChain(previousChain, split.hashed)) {
+          chainBroken = true;
           report({ kind: 'broken_chain', file: name, line: lineNumber, seq, message: 'chain value does not follow from the audit line before: a line was edited, deleted, inserted or reordered' });
         }
         summary.lastChain = split.chain;
@@ -128,7 +138,7 @@ async function* checkedStream(dir: string, stream: Stream, ctx: Context, summary
       continue;
     }
     summary.lastSeq = seq;
-    yield { seq, file: name, line: lineNumber };
+    yield { seq, file: name, line: lineNumber, chainBroken };
   }
   endFile();
 }
@@ -158,14 +168,14 @@ export async function verifySession(root: string, sessionId: string): Promise<Pr
   const report: Report = (problem) => problems.push({ session: sessionId, ...problem });
   const meta = readMetadata(dir, report);
   if (!meta) return problems;
-  const live = sessionState(meta) === 'live';
+  const live = sessionState(meta, dir) === 'live';
   const listed = new Map(meta.segments.map((segment) => [segment.file, segment]));
   for (const segment of meta.segments) {
     const renamed = existsSync(join(dir, `${segment.file}.gz`)) || existsSync(join(dir, `${segment.file}.zst`));
     if (!existsSync(join(dir, segment.file)) && !(live && renamed)) report({ kind: 'missing_segment', file: segment.file, seq: segment.first_seq, message: `listed in metadata.json (seq ${segment.first_seq}-${segment.last_seq}) but not on disk` });
   }
   const missing = new MissingSeqs(meta);
-  const ctx: Context = { meta, live, listed, report, missing };
+  const ctx: Context = { meta, live, listed, report, missing, seen: new Set() };
   const summaries: Record<Stream, StreamSummary> = { system: { lastSeq: 0, lastChain: '', lines: 0 }, audit: { lastSeq: 0, lastChain: '', lines: 0 } };
   const streams = (['system', 'audit'] as const).map((stream) => checkedStream(dir, stream, ctx, summaries[stream]));
   const heads = await Promise.all(streams.map((s) => s.next()));
@@ -182,8 +192,19 @@ export async function verifySession(root: string, sessionId: string): Promise<Pr
       report({ kind: 'duplicate', file: entry.file, line: entry.line, seq: entry.seq, message: `seq ${entry.seq} is in both audit and system` });
       continue;
     }
-    if (entry.seq > previous + 1) missing.add(previous + 1, entry.seq - 1, { file: entry.file, line: entry.line });
+    if (entry.seq > previous + 1) {
+      // Which file lost it: a deleted audit line breaks the chain at the next audit line;
+      // with the chain intact, the line was the system file's (where its next line is).
+      const systemNext = next === 0 ? entry : heads[0]!.done ? undefined : heads[0]!.value;
+      const where = (next === 1 && entry.chainBroken) || !systemNext ? entry : systemNext;
+      missing.add(previous + 1, entry.seq - 1, { file: where.file, line: where.line });
+    }
     previous = entry.seq;
+  }
+  for (const segment of meta.segments) {
+    if (segment.lines > 0 && !ctx.seen.has(segment.file) && existsSync(join(dir, segment.file))) {
+      report({ kind: 'segment_mismatch', file: segment.file, message: `metadata.json says ${segment.lines} lines, seq ${segment.first_seq}-${segment.last_seq}; the file has none` });
+    }
   }
   const maxSeq = previous;
   if (meta.ended_at && meta.last_seq > maxSeq) missing.add(maxSeq + 1, meta.last_seq, { file: 'metadata.json' });
@@ -197,8 +218,10 @@ export async function verifySession(root: string, sessionId: string): Promise<Pr
   if (meta.ended_at) {
     if (meta.last_seq < maxSeq) report({ kind: 'metadata', file: 'metadata.json', seq: maxSeq, message: `last_seq ${meta.last_seq} is below the highest seq in the files (${maxSeq})` });
     const audit = summaries.audit;
-    const auditRemoved = meta.removed.some((removed) => removed.stream === 'audit');
-    if (audit.lastChain !== meta.chain_head && !(audit.lines === 0 && auditRemoved)) {
+    // Audit lines dropped or removed after the last one on disk moved the chain on: to their chain_after.
+    const after = [...meta.removed, ...meta.drops].filter((r) => r.stream === 'audit' && r.last_seq > audit.lastSeq).sort((a, b) => a.last_seq - b.last_seq).at(-1);
+    const expected = after ? after.chain_after : audit.lastChain;
+    if (expected !== undefined && expected !== meta.chain_head) {
       report({ kind: 'broken_chain', file: 'metadata.json', seq: audit.lastSeq || undefined, message: `chain_head ${meta.chain_head || "''"} is not the chain of the last audit line (${audit.lastChain || 'none'}): audit lines at the end were deleted, or metadata.json was edited` });
     }
   }

@@ -1,7 +1,10 @@
-import type { AnyValue, Logger } from '@opentelemetry/api';
-import { hrTime } from '@opentelemetry/core';
-import type { SessionLevelProcessor, SessionState } from '../processors/SessionLevelProcessor.ts';
-import { ATTR_CATEGORY, ATTR_SESSION_ID, ATTR_TIER, type Category, isCategory } from './attributes.ts';
+import { type AnyValue, type Attributes, type Logger, context, isSpanContextValid, trace } from '@opentelemetry/api';
+import { hrTime, timeInputToHrTime } from '@opentelemetry/core';
+import { eventPart } from '../format/formatLine.ts';
+import type { LevelProcessorStats, SessionLevelProcessor, SessionState } from '../processors/SessionLevelProcessor.ts';
+import { redact } from '../processors/redact.ts';
+import type { StoredSession } from '../storage/StoredSession.ts';
+import { ATTR_CATEGORY, ATTR_EVENT_NAME, ATTR_SEQ, ATTR_SESSION_ID, ATTR_TIER, type Category, isCategory, LINE_FIELD_ATTRIBUTES } from './attributes.ts';
 import { EVENT_CATALOGUE, type EventSpec, customEventSpec } from './catalogue.ts';
 import { type Level, isLevel, parseLevel } from './levels.ts';
 
@@ -13,35 +16,44 @@ export interface EmitOptions {
   timestamp?: number;
 }
 
-export type Attributes = Record<string, AnyValue>;
+export type { Attributes };
 
-/** What a logger asks of the session files (no-ops when files are disabled). */
-export interface SessionStorageHooks {
-  flush(sessionId: string): Promise<void>;
-  setMetadata(sessionId: string, metadata: Record<string, string | number | boolean>): void;
+/** How a logger writes: straight to the store when the files are the only destination, else through the OTel SDK. */
+export interface LoggerRoute {
+  /** The session in the store, when the files are the only destination (no SDK record is built). */
+  direct: StoredSession | undefined;
+  /** The SDK logger otherwise (records go through SessionLevelProcessor). */
+  sdk: Logger | undefined;
+  /** Also set event.name (forwarding to a backend that drops EventName). */
+  eventNameAttribute: boolean;
+}
+
+function activeSpan() {
+  const span = trace.getSpanContext(context.active());
+  return span !== undefined && isSpanContextValid(span) ? span : undefined;
 }
 
 /**
- * One session's logger. `emit` checks the session's level before any OTel record exists,
- * so a filtered-out event costs a Map lookup and an integer compare.
+ * One session's logger. `emit` checks the session's level before any record exists, so a
+ * filtered-out event costs a Map lookup and an integer compare. When the session files are
+ * the only destination, a passing record goes straight to the session store, written as
+ * the same line the SDK path would write; otherwise it is emitted through the OTel SDK.
  */
 export class SessionLogger {
   readonly id: string;
   private readonly state: SessionState;
-  private readonly logger: Logger;
   private readonly levels: SessionLevelProcessor;
+  private readonly stats: LevelProcessorStats;
+  private readonly route: LoggerRoute;
   private readonly onClose: (logger: SessionLogger) => Promise<void>;
-  private readonly counters: { filtered: number };
-  private readonly storage: SessionStorageHooks;
   private closing: Promise<void> | undefined;
 
-  constructor(state: SessionState, logger: Logger, levels: SessionLevelProcessor, onClose: (logger: SessionLogger) => Promise<void>, counters: { filtered: number }, storage: SessionStorageHooks) {
-    this.counters = counters;
-    this.storage = storage;
+  constructor(state: SessionState, levels: SessionLevelProcessor, route: LoggerRoute, onClose: (logger: SessionLogger) => Promise<void>) {
     this.id = state.id;
     this.state = state;
-    this.logger = logger;
     this.levels = levels;
+    this.stats = levels.stats;
+    this.route = route;
     this.onClose = onClose;
   }
 
@@ -53,7 +65,7 @@ export class SessionLogger {
     return this.state.closed || this.closing !== undefined;
   }
 
-  /** Last seq assigned in this session. */
+  /** Last seq handed out in this session. */
   get seq(): number {
     return this.state.seq;
   }
@@ -66,28 +78,40 @@ export class SessionLogger {
   }
 
   /**
-   * Record `event` with `body` and attributes if the session's level includes it.
-   * Returns true when a record was emitted. Unknown events need `options.tier`.
+   * Record `event` with `body` and attributes if the session's level includes it. Returns
+   * true when it was recorded, false when the level leaves it out or the session is closed
+   * (counted as `late`). Unknown events need `options.tier`.
    */
   emit(event: string, body?: AnyValue, attributes?: Attributes, options?: EmitOptions): boolean {
     let spec: EventSpec | undefined = EVENT_CATALOGUE.get(event);
     if (spec === undefined) spec = this.customSpec(event, options);
     if (spec.rank > this.state.rank) {
-      this.counters.filtered++;
+      this.stats.filtered++;
       return false;
     }
-    if (this.closed) throw new Error(`session ${this.id} is closed; cannot emit ${event}`);
+    if (this.state.closed || this.closing !== undefined) {
+      this.stats.late++;
+      return false;
+    }
     const category = options?.category ?? spec.category;
-    const attrs: Attributes = attributes ? { ...attributes } : {};
-    attrs[ATTR_SESSION_ID] = this.id;
-    attrs[ATTR_TIER] = spec.tier;
-    attrs[ATTR_CATEGORY] = category;
-    this.logger.emit({
-      eventName: event,
-      body,
-      severityNumber: spec.severityNumber,
-      severityText: spec.severityText,
-      attributes: attrs,
+    const stored = this.route.direct;
+    if (stored !== undefined) {
+      const eventJson = category === spec.category && spec.eventJson !== undefined ? spec.eventJson : eventPart(event, category, spec.tier, spec.severityText);
+      const time = options?.timestamp === undefined ? hrTime() : timeInputToHrTime(options.timestamp);
+      const redactions = this.levels.redactions;
+      const written = spec.redact && redactions.length > 0 && typeof body === 'string' ? redact(body, redactions) : body;
+      stored.append(stored.nextSeq(), time, eventJson, category === 'audit', written, attributes, activeSpan());
+      this.stats.passed++;
+      return true;
+    }
+    // The library's attributes first: the SDK keeps the first 128 of a record, and these must be among them.
+    const attrs: Attributes = { [ATTR_SESSION_ID]: this.id, [ATTR_TIER]: spec.tier, [ATTR_CATEGORY]: category, [ATTR_SEQ]: 0 };
+    if (this.route.eventNameAttribute) attrs[ATTR_EVENT_NAME] = event;
+    if (attributes !== undefined) {
+      for (const key of Object.keys(attributes)) if (!LINE_FIELD_ATTRIBUTES.has(key)) attrs[key] = attributes[key];
+    }
+    this.route.sdk!.emit({
+      eventName: event, body, severityNumber: spec.severityNumber, severityText: spec.severityText, attributes: attrs,
       timestamp: options?.timestamp ?? hrTime(),
     });
     return true;
@@ -112,26 +136,25 @@ export class SessionLogger {
   setLevel(level: Level, options: { by?: string } = {}): { previous: Level; level: Level } {
     const next = parseLevel(level, `setLevel(${this.id})`);
     if (this.closed) throw new Error(`session ${this.id} is closed; cannot change its level`);
-    const by = options.by ?? 'api';
-    const result = this.levels.setLevel(this.id, next, by);
-    this.emit('log_level.changed', `log level ${result.previous} -> ${next}`, { from: result.previous, to: next, by });
-    return result;
+    const { previous } = this.levels.setLevel(this.id, next, options.by ?? 'api');
+    return { previous, level: next };
   }
 
   /**
    * Resolves when every record this session emitted so far is on disk as the durability
-   * mode promises: in `audit` (the default) audit records are fsynced, in `all` every
+   * mode promises: in `audit` (the default) audit records are fdatasync'ed, in `all` every
    * record, in `none` written to the OS. Anything that acknowledges a record (an HTTP 202
-   * for an input) awaits this first.
+   * for an input) awaits this first. Rejects (code EDROPPED) if records could not be
+   * written meanwhile; they are counted and their seqs recorded in metadata.json.
    */
   flush(): Promise<void> {
-    return this.storage.flush(this.id);
+    return this.state.stored?.flush() ?? Promise.resolve();
   }
 
   /** Merge `metadata` into metadata.json's `attributes` (e.g. the pid once a process runs). */
   setMetadata(metadata: Record<string, string | number | boolean>): void {
     if (this.closed) throw new Error(`session ${this.id} is closed; cannot change its metadata`);
-    this.storage.setMetadata(this.id, metadata);
+    this.state.stored?.setAttributes(metadata);
   }
 
   /** Record session.terminated, flush this session's files and write ended_at. */

@@ -1,14 +1,16 @@
-import { diag } from '@opentelemetry/api';
-import { LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
-import type { PruneReport } from '../storage/pruneSessions.ts';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import { diag, type Logger } from '@opentelemetry/api';
 import { hostname } from 'node:os';
-import { SessionFileProcessor } from '../processors/SessionFileProcessor.ts';
+import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import { LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { type ForwardingStats, OtlpForwardingProcessor, type OtlpForwardingOptions } from '../processors/OtlpForwardingProcessor.ts';
-import type { FileSystem } from '../storage/FileSystem.ts';
-import type { WriterStats } from '../storage/WriterStats.ts';
+import { SessionFileProcessor } from '../processors/SessionFileProcessor.ts';
 import { type LevelProcessorStats, SessionLevelProcessor } from '../processors/SessionLevelProcessor.ts';
-import type { SessionAwareProcessor } from '../processors/SessionAwareProcessor.ts';
+import type { FileSystem } from '../storage/FileSystem.ts';
+import type { PruneReport } from '../storage/pruneSessions.ts';
+import { SessionStore } from '../storage/SessionStore.ts';
+import { StorageError } from '../storage/StorageError.ts';
+import { type WriterStats, newWriterStats } from '../storage/WriterStats.ts';
+import { LINE_FIELD_ATTRIBUTES } from './attributes.ts';
 import { type ConfigOptions, type Settings, resolveSettings } from './config/resolveSettings.ts';
 import { type Level, parseLevel } from './levels.ts';
 import { assertSessionId } from '../format/sessionId.ts';
@@ -16,7 +18,7 @@ import { SessionLogger } from './SessionLogger.ts';
 
 export interface SessionLoggingOptions extends ConfigOptions {
   /** More downstream processors behind the level filter (they see only passing records). */
-  processors?: SessionAwareProcessor[];
+  processors?: LogRecordProcessor[];
   /** Open descriptors kept at most by the file writer. */
   maxOpenFiles?: number;
   /** Bytes buffered across all sessions past which emit() writes synchronously (default 64 MiB). */
@@ -50,53 +52,71 @@ export interface SessionLoggingStats {
 
 const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
 const LIBRARY_KEYS = new Set(['retention', 'processors', 'forwarding', 'maxOpenFiles', 'maxBufferedBytes', 'checkIntervalMs', 'onError', 'fs', 'clock']);
+/** The SDK keeps 128 attributes of a record by default: the caller gets 128, ours (session.id, tier, category, seq, event.name) come on top. */
+const CALLER_ATTRIBUTES = 128;
 
 /** Everything a session server needs: open a logger per session, flush and shut down. */
 export class SessionLogging {
   readonly settings: Settings;
-  readonly provider: LoggerProvider;
   readonly levels: SessionLevelProcessor;
+  /** The session files (undefined when `enabled = false`). */
+  readonly store: SessionStore | undefined;
   readonly files: SessionFileProcessor | undefined;
   /** OTLP forwarding, when `otlp.enabled`. */
   readonly forwarding: OtlpForwardingProcessor | undefined;
+  /** Files are the only destination: records go straight to the store, no SDK record is built. */
+  readonly direct: boolean;
+  private readonly resource: Resource;
+  private providerInstance: LoggerProvider | undefined;
+  private sdkLogger: Logger | undefined;
   private readonly loggers = new Map<string, SessionLogger>();
   private retentionTimer: NodeJS.Timeout | undefined;
   private retentionRun: Promise<void> = Promise.resolve();
-  /** Events the facade left out before any record existed. */
-  private readonly counters = { filtered: 0 };
-  private readonly logger;
+  private shutdownOnce: Promise<void> | undefined;
 
   constructor(options: SessionLoggingOptions = {}) {
     const configOptions = Object.fromEntries(Object.entries(options).filter(([key]) => !LIBRARY_KEYS.has(key))) as ConfigOptions;
     this.settings = resolveSettings(configOptions);
     const { config } = this.settings;
-    const downstream: SessionAwareProcessor[] = [];
+    const downstream: LogRecordProcessor[] = [];
     if (config.enabled) {
-      this.files = new SessionFileProcessor({
+      this.store = new SessionStore({
         dir: config.dir, maxFileSize: config.maxFileSize, maxSessionSize: config.maxSessionSize,
         compression: config.compression, durability: config.durability, separateAuditTrail: config.separateAuditTrail,
         cleanupOnEnd: config.cleanupOnEnd, maxOpenFiles: options.maxOpenFiles, maxBufferedBytes: options.maxBufferedBytes, checkIntervalMs: options.checkIntervalMs, onError: options.onError,
         fs: options.fs, clock: options.clock,
       });
+      this.files = new SessionFileProcessor({ store: this.store });
       downstream.push(this.files);
     }
     if (config.otlp.enabled) {
       this.forwarding = new OtlpForwardingProcessor({ url: config.otlp.endpoint, headers: config.otlp.headers, ...options.forwarding });
       downstream.push(this.forwarding);
     }
-    downstream.push(...(options.processors ?? []));
+    const extra = options.processors ?? [];
+    downstream.push(...extra);
+    this.direct = this.files !== undefined && downstream.length === 1;
+    this.resource = resourceFromAttributes({ 'service.name': config.otlp.serviceName, 'service.instance.id': `${hostname()}:${process.pid}`, 'host.name': hostname() });
     this.levels = new SessionLevelProcessor({
       processors: downstream,
+      store: this.store,
       levelFor: (id) => this.settings.levelFor(id),
       redact: config.redact,
       eventNameAttribute: this.forwarding !== undefined,
+      origin: { resource: this.resource, instrumentationScope: { name: 'otel-session-logs' } },
     });
-    this.provider = new LoggerProvider({
-      resource: resourceFromAttributes({ 'service.name': config.otlp.serviceName, 'service.instance.id': `${hostname()}:${process.pid}`, 'host.name': hostname() }),
+    if (!this.direct) this.sdkLogger = this.provider.getLogger('otel-session-logs');
+    if (this.store && options.retention !== false) this.startRetention();
+  }
+
+  /** The LoggerProvider whose only processor is `levels` (made on first use when the files are the only destination). */
+  get provider(): LoggerProvider {
+    this.providerInstance ??= new LoggerProvider({
+      resource: this.resource,
       processors: [this.levels as LogRecordProcessor],
+      logRecordLimits: { attributeCountLimit: CALLER_ATTRIBUTES + (this.forwarding ? LINE_FIELD_ATTRIBUTES.size : LINE_FIELD_ATTRIBUTES.size - 1) },
     });
-    this.logger = this.provider.getLogger('otel-session-logs');
-    if (this.files && options.retention !== false) this.startRetention();
+    return this.providerInstance;
   }
 
   /**
@@ -104,8 +124,8 @@ export class SessionLogging {
    * sessions are never removed; what goes is recorded in metadata.json.
    */
   prune(options: { dryRun?: boolean; now?: Date } = {}): Promise<PruneReport> {
-    if (!this.files) return Promise.resolve({ removedSessions: [], removedSegments: [], errors: [] });
-    return this.files.prune(this.settings.config.retentionDays, options);
+    if (!this.store) return Promise.resolve({ removedSessions: [], removedSegments: [], errors: [] });
+    return this.store.prune(this.settings.config.retentionDays, options);
   }
 
   private startRetention(): void {
@@ -126,21 +146,22 @@ export class SessionLogging {
     return this.settings.config.dir;
   }
 
-  /** Open (or reopen) a session's log; records session.created. */
+  /**
+   * Open (or reopen) a session's log; records session.created. Throws a StorageError
+   * (with a `code`) when the session's directory or files are links, when another process
+   * has the session open, or after shutdown().
+   */
   open(sessionId: string, options: OpenOptions = {}): SessionLogger {
+    if (this.shutdownOnce) throw new StorageError('ESTORECLOSED', `session ${String(sessionId)}: logging was shut down; allowed: open sessions before shutdown()`);
     assertSessionId(sessionId);
     if (this.loggers.has(sessionId)) throw new Error(`session ${sessionId} is already open`);
     const explicit = options.level === undefined ? undefined : parseLevel(options.level, `open(${sessionId}): level`);
     const level = this.settings.levelFor(sessionId, explicit);
     const state = this.levels.open(sessionId, level, { ...options.metadata });
-    const logger = new SessionLogger(state, this.logger, this.levels, async (closing) => {
+    const route = { direct: this.direct ? state.stored : undefined, sdk: this.sdkLogger, eventNameAttribute: this.forwarding !== undefined };
+    const logger = new SessionLogger(state, this.levels, route, async (closing) => {
       await this.levels.close(closing.id);
       this.loggers.delete(closing.id);
-    }, this.counters, {
-      flush: async (id) => {
-        await this.files?.sessionDirectory(id)?.flush();
-      },
-      setMetadata: (id, metadata) => this.files?.sessionDirectory(id)?.setAttributes(metadata),
     });
     this.loggers.set(sessionId, logger);
     // `log_level`, not `level`: backends such as Loki read a `level` attribute as the severity.
@@ -155,28 +176,30 @@ export class SessionLogging {
 
   stats(): SessionLoggingStats {
     return {
-      levels: { ...this.levels.stats, filtered: this.levels.stats.filtered + this.counters.filtered },
-      files: { ...(this.files?.stats ?? emptyFileStats()) },
+      levels: { ...this.levels.stats },
+      files: { ...(this.store?.stats ?? newWriterStats()) },
       forwarding: this.forwarding ? { ...this.forwarding.stats } : undefined,
       openSessions: this.loggers.size,
     };
   }
 
-  forceFlush(): Promise<void> {
-    return this.provider.forceFlush();
+  /** Everything written (and forwarded) so far is out: files written, metadata.json current, batches sent. */
+  async forceFlush(): Promise<void> {
+    await this.levels.forceFlush();
   }
 
-  /** Close every open session (session.terminated, ended_at) and flush everything. */
-  async shutdown(): Promise<void> {
-    clearInterval(this.retentionTimer);
-    await this.retentionRun;
-    await Promise.all([...this.loggers.values()].map((logger) => logger.close()));
-    await this.provider.shutdown();
+  /** Close every open session (session.terminated, ended_at) and flush everything; later opens are refused. */
+  shutdown(): Promise<void> {
+    this.shutdownOnce ??= (async () => {
+      clearInterval(this.retentionTimer);
+      await this.retentionRun;
+      await Promise.all([...this.loggers.values()].map((logger) => logger.close()));
+      if (this.providerInstance) await this.providerInstance.shutdown();
+      else await this.levels.shutdown();
+      await this.store?.shutdown();
+    })();
+    return this.shutdownOnce;
   }
-}
-
-function emptyFileStats(): WriterStats {
-  return { records: 0, bytes: 0, dropped: 0, backpressure: 0, rotations: 0, compressions: 0, errors: 0, repairs: 0, removedSegments: 0 };
 }
 
 export function createSessionLogging(options: SessionLoggingOptions = {}): SessionLogging {

@@ -1,4 +1,5 @@
 import { SeverityNumber } from '@opentelemetry/api';
+import { eventPart } from '../format/formatLine.ts';
 import { type Level, levelRank } from './levels.ts';
 import type { Category } from './attributes.ts';
 
@@ -11,6 +12,8 @@ export interface EventSpec {
   readonly severityText: string;
   /** Bodies of these events carry user data (input, output, commands) and get `redact` applied. */
   readonly redact: boolean;
+  /** The line's event, category, tier and severity fields, built once (catalogue events only). */
+  readonly eventJson?: string;
 }
 
 function spec(tier: Level, category: Category, severity: 'INFO' | 'WARN' | 'ERROR' = 'INFO', redact = false): EventSpec {
@@ -22,7 +25,7 @@ function spec(tier: Level, category: Category, severity: 'INFO' | 'WARN' | 'ERRO
  * The event catalogue: event name -> tier and default category. The only place that knows it.
  * audit = what a user did; system = what the machine did.
  */
-export const EVENT_CATALOGUE: ReadonlyMap<string, EventSpec> = new Map([
+const ENTRIES: Array<[string, EventSpec]> = [
   // spawns: session lifecycle
   ['session.created', spec('spawns', 'system')],
   ['session.terminated', spec('spawns', 'system')],
@@ -49,7 +52,11 @@ export const EVENT_CATALOGUE: ReadonlyMap<string, EventSpec> = new Map([
   // full: complete transcripts
   ['output', spec('full', 'system', 'INFO', true)],
   ['input', spec('full', 'audit', 'INFO', true)],
-]);
+];
+
+export const EVENT_CATALOGUE: ReadonlyMap<string, EventSpec> = new Map(
+  ENTRIES.map(([name, s]) => [name, Object.freeze({ ...s, eventJson: eventPart(name, s.category, s.tier, s.severityText) })]),
+);
 
 export const EVENT_NAMES: readonly string[] = [...EVENT_CATALOGUE.keys()];
 

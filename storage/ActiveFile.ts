@@ -1,30 +1,48 @@
 import { constants } from 'node:fs';
 import type { BudgetedFile, FdBudget } from './FdBudget.ts';
 import type { FileSystem } from './FileSystem.ts';
+import { StorageError } from './StorageError.ts';
 
-const OPEN_FLAGS = constants.O_WRONLY | constants.O_CREAT;
+const OPEN = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW;
+const CREATE = OPEN | constants.O_EXCL;
 
 /**
- * One file written with positional writes at offsets we track ourselves. Because every
- * chunk has a fixed offset, a chunk can be written again synchronously while its
- * asynchronous write is still under way (backpressure) without reordering the file.
+ * One file of a stream, written with positional writes at offsets the writer assigns once
+ * per chunk. Writing a chunk again (synchronously, under backpressure or at exit) puts the
+ * same bytes at the same place, so the two paths can never write a chunk twice.
+ * It never follows a symbolic link and refuses a file with more than one name.
  */
 export class ActiveFile implements BudgetedFile {
   readonly path: string;
-  /** Bytes known to be on disk. */
-  size: number;
+  /** Bytes handed out to chunks: the next chunk starts here. */
+  end: number;
+  /** Bytes of complete chunks known written (lines on disk). */
+  written: number;
+  /** What the written bytes hold, for the segment entry and metadata.json. */
+  lines = 0;
+  firstSeq = 0;
+  lastSeq = 0;
+  lastChain = '';
+  /** Bytes fdatasync'ed. */
+  synced: number;
   private fd = -1;
-  /** Inode of the file we opened, to notice it being deleted or replaced under us. */
-  private inode = -1;
+  ino = 0;
+  /** The file must not exist yet (a new segment, or after ours was deleted or replaced): whatever is there is moved aside. */
+  private createNew: boolean;
+  /** A descriptor of a file that the path no longer names, closed once nothing uses it. */
+  private staleFd = -1;
   private busy = 0;
   private closeWhenIdle = false;
   private readonly idleWaiters: Array<() => void> = [];
   private readonly fs: FileSystem;
   private readonly budget: FdBudget;
 
-  constructor(path: string, size: number, fs: FileSystem, budget: FdBudget) {
+  constructor(path: string, size: number, fs: FileSystem, budget: FdBudget, createNew: boolean) {
     this.path = path;
-    this.size = size;
+    this.createNew = createNew;
+    this.end = size;
+    this.written = size;
+    this.synced = size;
     this.fs = fs;
     this.budget = budget;
   }
@@ -45,85 +63,151 @@ export class ActiveFile implements BudgetedFile {
   }
 
   private descriptor(): number {
-    if (this.fd === -1) {
-      this.fd = this.fs.openSync(this.path, OPEN_FLAGS, 0o600);
-      this.inode = this.fs.fstatSync(this.fd).ino;
+    if (this.fd !== -1) return this.fd;
+    let fd: number;
+    try {
+      fd = this.fs.openSync(this.path, this.createNew ? CREATE : OPEN, 0o600);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP') throw new StorageError('ESESSIONLINK', `${this.path} is a symbolic link; refusing to write through it`);
+      if (code !== 'EEXIST') throw error;
+      // Not ours (planted after ours went away): keep it for inspection under another name.
+      this.fs.renameSync(this.path, `${this.path}.replaced-${Date.now()}`);
+      fd = this.fs.openSync(this.path, CREATE, 0o600);
     }
-    return this.fd;
+    this.createNew = false;
+    const stat = this.fs.fstatSync(fd);
+    if (!stat.isFile() || stat.nlink !== 1) {
+      this.fs.closeSync(fd);
+      throw new StorageError('ESESSIONLINK', `${this.path} is ${stat.isFile() ? 'a file with more than one name (a hard link)' : 'not a regular file'}; refusing to write to it`);
+    }
+    this.ino = stat.ino;
+    this.fd = fd;
+    return fd;
+  }
+
+  /** Open now (to learn the inode, or fail early). */
+  openNow(): void {
+    this.budget.acquireNow(this);
+    this.descriptor();
   }
 
   /**
    * Asks whether the path still names the file we write (someone may have deleted or
-   * replaced it). If not, forgets the old descriptor so the next write creates a new file.
+   * replaced it). `replaced` is true when it does not; the descriptor is then forgotten.
    */
   checkStillOurs(done: (replaced: boolean) => void): void {
-    if (this.fd === -1) return done(false);
-    this.fs.stat(this.path, (error, stat) => {
-      const replaced = error ? error.code === 'ENOENT' : stat.ino !== this.inode;
-      if (replaced && this.fd !== -1 && this.busy === 0) {
-        this.closeIdle();
-        this.budget.release(this);
-        this.size = 0;
-      }
+    if (this.fd === -1 || this.ino === 0) return done(false);
+    this.busy++;
+    this.fs.lstat(this.path, (error, stat) => {
+      this.busy--;
+      const replaced = error ? error.code === 'ENOENT' : stat.ino !== this.ino;
+      if (replaced) this.forgetFile();
+      if (this.busy === 0) this.onIdle();
       done(replaced);
     });
   }
 
-  /** Write `data` at `position` asynchronously, then fdatasync when asked. */
-  writeAt(data: Buffer, position: number, sync: boolean, done: (error: NodeJS.ErrnoException | null) => void): void {
+  /**
+   * The path no longer names the file we wrote: forget it (its descriptor is closed once
+   * idle) and start over at offset 0 with a new file; the caller moves queued chunks back.
+   */
+  private forgetFile(): void {
+    this.ino = 0;
+    this.staleFd = this.fd;
+    this.fd = -1;
+    this.createNew = true;
+    this.end -= this.written;
+    this.written = 0;
+    this.synced = 0;
+    this.lines = 0;
+    this.firstSeq = 0;
+    this.lastSeq = 0;
+    this.lastChain = '';
+  }
+
+  /** Write `data` at `position` asynchronously; `done` runs while the descriptor is still held. */
+  writeAt(data: Buffer, position: number, done: (error: NodeJS.ErrnoException | null) => void): void {
     this.busy++; // holds the slot while waiting for it, so it is not evicted once granted
-    this.budget.acquire(this, () => this.writeWithSlot(data, position, sync, done));
-  }
-
-  private writeWithSlot(data: Buffer, position: number, sync: boolean, done: (error: NodeJS.ErrnoException | null) => void): void {
-    // `done` runs while the descriptor is still held, so the caller can cut back a failed
-    // write (truncateTo) or start the next chunk without giving up the slot in between.
-    const finish = (error: NodeJS.ErrnoException | null) => {
+    this.budget.acquire(this, () => {
+      const finish = (error: NodeJS.ErrnoException | null) => {
+        try {
+          done(error);
+        } finally {
+          this.busy--;
+          if (this.busy === 0) this.onIdle();
+        }
+      };
+      let fd: number;
       try {
-        done(error);
-      } finally {
-        this.busy--;
-        if (this.busy === 0) this.onIdle();
+        fd = this.descriptor();
+      } catch (error) {
+        finish(error as NodeJS.ErrnoException);
+        return;
       }
-    };
-    let fd: number;
-    try {
-      fd = this.descriptor();
-    } catch (error) {
-      finish(error as NodeJS.ErrnoException);
-      return;
-    }
-    const writeFrom = (offset: number) => {
-      this.fs.write(fd, data, offset, data.length - offset, position + offset, (error, written) => {
-        if (error) return finish(error);
-        if (offset + written < data.length) return writeFrom(offset + written);
-        if (!sync) return finish(null);
-        this.fs.fdatasync(fd, finish);
-      });
-    };
-    writeFrom(0);
+      const writeFrom = (offset: number) => {
+        this.fs.write(fd, data, offset, data.length - offset, position + offset, (error, written) => {
+          if (error) return finish(error);
+          if (offset + written < data.length) return writeFrom(offset + written);
+          finish(null);
+        });
+      };
+      writeFrom(0);
+    });
   }
 
-  /** Synchronous write, used only under backpressure and at exit. */
-  writeAtSync(data: Buffer, position: number, sync: boolean): void {
+  /** Synchronous write: under backpressure and at exit only. */
+  writeAtSync(data: Buffer, position: number): void {
     this.budget.acquireNow(this);
     const fd = this.descriptor();
     let offset = 0;
     while (offset < data.length) offset += this.fs.writeSync(fd, data, offset, data.length - offset, position + offset);
-    if (sync) this.fs.fdatasyncSync(fd);
+  }
+
+  /** fdatasync what is written so far; `done` gets the bytes it covers. */
+  sync(done: (error: NodeJS.ErrnoException | null, bytes: number) => void): void {
+    const bytes = this.written;
+    if (bytes <= this.synced || this.ino === 0) return done(null, bytes);
+    this.busy++;
+    this.budget.acquire(this, () => {
+      const finish = (error: NodeJS.ErrnoException | null) => {
+        if (!error && bytes > this.synced) this.synced = bytes;
+        try {
+          done(error, bytes);
+        } finally {
+          this.busy--;
+          if (this.busy === 0) this.onIdle();
+        }
+      };
+      let fd: number;
+      try {
+        fd = this.descriptor();
+      } catch (error) {
+        finish(error as NodeJS.ErrnoException);
+        return;
+      }
+      this.fs.fdatasync(fd, finish);
+    });
+  }
+
+  syncSync(): void {
+    if (this.written <= this.synced || this.ino === 0) return;
+    this.budget.acquireNow(this);
+    this.fs.fdatasyncSync(this.descriptor());
+    this.synced = this.written;
   }
 
   /** Cut the file back to `size` after a failed write left part of a chunk behind. */
   truncateTo(size: number): void {
     try {
-      if (this.fd === -1) this.budget.acquireNow(this);
+      this.budget.acquireNow(this);
       this.fs.ftruncateSync(this.descriptor(), size);
     } catch {
-      // The fault that broke the write may still be there; the next write tries again.
+      // The fault that broke the write may still be there; the next write at this offset overwrites it.
     }
   }
 
-  /** Close once no write is under way; resolves when closed. */
+  /** Close once nothing is under way; resolves when closed. */
   close(): Promise<void> {
     return new Promise((resolve) => {
       this.closeWhenIdle = true;
@@ -133,16 +217,17 @@ export class ActiveFile implements BudgetedFile {
   }
 
   private onIdle(): void {
+    if (this.staleFd !== -1) {
+      try {
+        this.fs.closeSync(this.staleFd);
+      } catch {
+        // Its writes have completed; the file is gone or replaced anyway.
+      }
+      this.staleFd = -1;
+    }
     if (!this.closeWhenIdle) return this.budget.idle(this);
     this.budget.release(this);
-    if (this.fd !== -1) {
-      try {
-        this.fs.closeSync(this.fd);
-      } catch {
-        // Closing cannot lose data we have not already counted.
-      }
-      this.fd = -1;
-    }
+    this.closeIdle();
     for (const waiter of this.idleWaiters.splice(0)) waiter();
   }
 }

@@ -1,15 +1,15 @@
 import * as fs from 'node:fs';
 
 /**
- * The file-system calls the exporters make, as one object, so tests can inject faults
- * (ENOSPC, EIO, EACCES) without touching the real disk. Production uses node:fs itself.
+ * The file-system calls the store makes, as one object, so tests can inject faults
+ * (ENOSPC, EIO, EACCES) and watch what runs synchronously. Production uses node:fs itself.
  */
 export type FileSystem = Pick<
   typeof fs,
-  | 'openSync' | 'closeSync' | 'close' | 'open' | 'write' | 'writeSync' | 'fdatasync' | 'fdatasyncSync'
-  | 'fsyncSync' | 'ftruncate' | 'ftruncateSync' | 'renameSync' | 'rename' | 'mkdirSync' | 'lstatSync' | 'statSync'
-  | 'readFileSync' | 'writeFileSync' | 'readdirSync' | 'unlinkSync' | 'unlink' | 'rmSync' | 'fstatSync' | 'stat'
-  | 'readSync' | 'createReadStream' | 'createWriteStream' | 'promises' | 'existsSync' | 'chmodSync'
+  | 'openSync' | 'closeSync' | 'writeSync' | 'readSync' | 'readFileSync' | 'fstatSync' | 'fdatasyncSync' | 'fsyncSync'
+  | 'ftruncateSync' | 'renameSync' | 'linkSync' | 'unlinkSync' | 'mkdirSync' | 'lstatSync' | 'statSync' | 'chmodSync'
+  | 'readdirSync' | 'open' | 'close' | 'write' | 'read' | 'fstat' | 'fdatasync' | 'fsync' | 'ftruncate' | 'lstat'
+  | 'rename' | 'unlink' | 'createReadStream' | 'createWriteStream' | 'promises'
 >;
 
 export const nodeFileSystem: FileSystem = fs;

@@ -17,8 +17,12 @@ export interface WriterStats {
   repairs: number;
   /** Segments removed by the size cap or retention. */
   removedSegments: number;
+  /** Records that arrived after the store was shut down (counted, not written). */
+  late: number;
+  /** Records with an invalid session.id, or for a session the store could not open (counted, reported once). */
+  rejected: number;
 }
 
 export function newWriterStats(): WriterStats {
-  return { records: 0, bytes: 0, dropped: 0, backpressure: 0, rotations: 0, compressions: 0, errors: 0, repairs: 0, removedSegments: 0 };
+  return { records: 0, bytes: 0, dropped: 0, backpressure: 0, rotations: 0, compressions: 0, errors: 0, repairs: 0, removedSegments: 0, late: 0, rejected: 0 };
 }

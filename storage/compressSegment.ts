@@ -1,39 +1,46 @@
+import { constants } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
-import type { Compression } from '../src/config/defaults.ts';
+import { type Compression, compressedFileName } from '../format/fileNames.ts';
 import type { FileSystem } from './FileSystem.ts';
 
-export const COMPRESSED_SUFFIX: Readonly<Record<Compression, string>> = { gzip: '.gz', zstd: '.zst', none: '' };
+// Numeric open flags (O_NOFOLLOW) are passed through to fs.open; @types/node types `flags` as string only.
+const READ_NOFOLLOW = (constants.O_RDONLY | constants.O_NOFOLLOW) as unknown as string;
+const WRITE_NOFOLLOW = (constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW) as unknown as string;
 
 function compressor(compression: Exclude<Compression, 'none'>): NodeJS.ReadWriteStream {
   return compression === 'gzip' ? zlib.createGzip() : zlib.createZstdCompress();
 }
 
 /**
- * Compress a rotated segment off the hot path: stream into `<target>.tmp`, fsync, rename to
- * `<target>`, then remove the plain file. A crash leaves either the plain segment or the
- * complete compressed one (plus a stray .tmp that reopening removes). Returns bytes on disk.
+ * Compress a rotated segment off the hot path: stream into `<target>.tmp` (never through a
+ * link), fsync, rename to `<target>`, then remove the plain file. A crash leaves either the
+ * plain segment or the complete compressed one (plus a stray .tmp that reopening removes);
+ * a failure (a full disk) removes the temp file and leaves the plain segment.
  */
 export async function compressSegment(fs: FileSystem, plainPath: string, compression: Exclude<Compression, 'none'>): Promise<{ path: string; bytes: number }> {
-  const target = plainPath + COMPRESSED_SUFFIX[compression];
+  const target = compressedFileName(plainPath, compression);
   const tmp = target + '.tmp';
-  await pipeline(fs.createReadStream(plainPath), compressor(compression), fs.createWriteStream(tmp, { mode: 0o600 }));
-  const handle = await fs.promises.open(tmp, 'r');
   try {
-    await handle.sync();
-  } finally {
-    await handle.close();
+    await pipeline(
+      fs.createReadStream(plainPath, { flags: READ_NOFOLLOW }),
+      compressor(compression),
+      fs.createWriteStream(tmp, { flags: WRITE_NOFOLLOW, mode: 0o600 }),
+    );
+    const handle = await fs.promises.open(tmp, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.promises.rename(tmp, target);
+  } catch (error) {
+    await fs.promises.unlink(tmp).catch(() => {});
+    throw error;
   }
-  await fs.promises.rename(tmp, target);
-  await fs.promises.unlink(plainPath);
-  const { size } = await fs.promises.stat(target);
+  // From here the compressed file is the segment: a plain copy left behind is superseded
+  // (readers skip it, reopening removes it), so a failure to remove it is not a failure.
+  await fs.promises.unlink(plainPath).catch(() => {});
+  const size = await fs.promises.stat(target).then((stat) => stat.size, () => 0);
   return { path: target, bytes: size };
-}
-
-/** Read a whole segment, plain or compressed, as text (used on reopen and by the reader). */
-export function readSegmentSync(fs: FileSystem, path: string): string {
-  const data = fs.readFileSync(path);
-  if (path.endsWith('.gz')) return zlib.gunzipSync(data).toString('utf8');
-  if (path.endsWith('.zst')) return zlib.zstdDecompressSync(data).toString('utf8');
-  return data.toString('utf8');
 }

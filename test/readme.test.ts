@@ -37,7 +37,8 @@ describe('README', () => {
       const lines = sessionLines(dir, 's-1');
       assert.ok(lines.length >= 1, 'the snippet wrote session s-1');
       if (index === 0) assert.deepEqual(lines.map((l) => l.event), ['session.created', 'command.started', 'log_level.changed', 'output', 'session.terminated']);
-      else assert.deepEqual(lines.map((l) => l.event), ['process.exited']);
+      // The plugin path records the level change too: SessionLevelProcessor.setLevel writes log_level.changed.
+      else assert.deepEqual(lines.map((l) => l.event), ['process.exited', 'log_level.changed']);
       rmSync(dir, { recursive: true, force: true });
     });
   }

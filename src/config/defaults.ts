@@ -1,8 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { type Level, DEFAULT_LEVEL } from '../levels.ts';
-
 import { COMPRESSIONS, type Compression } from '../../format/fileNames.ts';
+import { type Level, DEFAULT_LEVEL } from '../levels.ts';
 
 export { COMPRESSIONS, type Compression };
 
@@ -53,3 +52,19 @@ export function defaultConfig(): SessionLoggingConfig {
     otlp: { enabled: false, headers: {}, serviceName: 'otel-session-logs' },
   };
 }
+
+/** Tuning of the session store (options in code only, not in the TOML file). */
+export const STORE_TUNING = {
+  /** Open descriptors kept at most; idle files past it are closed and reopened on demand. */
+  maxOpenFiles: 256,
+  /** Bytes of lines gathered before a chunk is written (also the size of pooled chunk buffers). */
+  chunkBytes: 64 * 1024,
+  /** Bytes queued in one file past which appends write synchronously. */
+  highWaterMark: 1024 * 1024,
+  /** Bytes buffered across all sessions past which appends write synchronously. */
+  maxBufferedBytes: 64 * 1024 * 1024,
+  /** How often (ms) each active file is checked for being deleted or replaced. */
+  checkIntervalMs: 1000,
+  /** fdatasync calls run at once by the group commit (the libuv pool has 4 threads by default). */
+  fsyncConcurrency: 2,
+} as const;

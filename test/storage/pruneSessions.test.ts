@@ -113,6 +113,6 @@ describe('retention (prune)', () => {
   });
 
   it('refuses a negative retention', async () => {
-    await assert.rejects(pruneSessions({ dir: tempDir(), retentionDays: -1 }), /retentionDays -1 is not allowed/);
+    await assert.rejects(pruneSessions({ dir: tempDir(), retentionDays: -1 }), /retentionDays = -1 is not allowed/);
   });
 });

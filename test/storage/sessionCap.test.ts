@@ -68,12 +68,12 @@ describe('bounded memory across sessions', () => {
     for (let round = 0; round < 50; round++) {
       for (const log of sessions) {
         log.emit('output', `round ${round} ${'m'.repeat(100)}`);
-        peak = Math.max(peak, logging.files!.memory.buffered);
+        peak = Math.max(peak, logging.store!.bufferedBytes);
       }
     }
     await logging.shutdown();
     const { backpressure, dropped } = logging.stats().files;
-    return { peak, root, backpressure, dropped, left: logging.files!.memory.buffered };
+    return { peak, root, backpressure, dropped, left: logging.store!.bufferedBytes };
   }
 
   it('holds buffered bytes near maxBufferedBytes in all, writing synchronously instead of dropping', async () => {

@@ -22,7 +22,7 @@ export function register(program: Command): void {
       }
       process.stdout.write(`${'SESSION'.padEnd(24)} ${'STATE'.padEnd(9)} ${'LEVEL'.padEnd(8)} ${'CREATED'.padEnd(24)} ${'ENDED'.padEnd(24)} ${'SIZE'.padStart(10)} ${'RECORDS'.padStart(8)}\n`);
       for (const s of listing.sessions) {
-        process.stdout.write(`${s.id.padEnd(24)} ${s.state.padEnd(9)} ${s.level.padEnd(8)} ${s.created_at.padEnd(24)} ${(s.ended_at ?? '-').padEnd(24)} ${String(s.bytes).padStart(10)} ${String(s.records).padStart(8)}\n`);
+        process.stdout.write(`${s.id.padEnd(24)} ${s.state.padEnd(9)} ${(s.level ?? "-").padEnd(8)} ${s.created_at.padEnd(24)} ${(s.ended_at ?? '-').padEnd(24)} ${String(s.bytes).padStart(10)} ${String(s.records).padStart(8)}\n`);
       }
     });
 }

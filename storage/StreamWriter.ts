@@ -1,0 +1,645 @@
+import { join } from 'node:path';
+import { appendChain, nextChain } from '../format/auditChain.ts';
+import { type Stream, activeFileName, segmentFileName } from '../format/fileNames.ts';
+import type { ActiveFileState, SegmentInfo } from '../format/sessionMetadata.ts';
+import { ActiveFile } from './ActiveFile.ts';
+import type { BufferPool } from './BufferPool.ts';
+import type { FdBudget } from './FdBudget.ts';
+import type { FileSystem } from './FileSystem.ts';
+import type { GroupCommit, SyncTarget } from './GroupCommit.ts';
+import type { WriterStats } from './WriterStats.ts';
+
+/** `,"chain":"<64 hex>"}`: what a chained line adds to its open form. */
+const CHAIN_SUFFIX_BYTES = 76;
+
+export interface StreamWriterOptions {
+  dir: string;
+  stream: Stream;
+  fs: FileSystem;
+  fds: FdBudget;
+  pool: BufferPool;
+  stats: WriterStats;
+  /** Bytes buffered by every writer of the store, and the most they may hold before appends write synchronously. */
+  memory: { buffered: number; limit: number };
+  maxFileSize: number;
+  /** Bytes queued in this writer past which appends write synchronously. */
+  highWaterMark: number;
+  /** How often (ms) to check that the active file was not deleted or replaced under us. */
+  checkIntervalMs: number;
+  /** Audit lines: each gets the chain value, computed when its chunk is sealed. */
+  chain: { head: string } | undefined;
+  /** Files are fdatasync'ed through this group commit (durability `audit` for the audit stream, `all`). */
+  groupCommit: GroupCommit | undefined;
+  /** Seqs up to this may be written: metadata.json has them reserved. */
+  reserved(): number;
+  /** Ask for a reservation covering every seq handed out (asynchronously). */
+  requestReservation(): void;
+  /** Make the reservation cover `seq` now (synchronous paths: backpressure, exit). */
+  reserveSync(seq: number): void;
+  /** Seal this writer at the end of the current turn of the event loop. */
+  scheduleSeal(writer: StreamWriter): void;
+  onRotated(segment: SegmentInfo, plainPath: string): void;
+  /** `count` records with seqs in first..last could not be written; `episodeStart` opens a new drop entry. */
+  onDropped(first: number, last: number, count: number, error: string, chainAfter: string | undefined, episodeStart: boolean): void;
+  /** First error of a fault episode, and its end (null). */
+  onFault(error: NodeJS.ErrnoException | null): void;
+}
+
+/** Lines gathered for the next chunk. */
+interface Builder {
+  buffer: Buffer;
+  pooled: boolean;
+  used: number;
+  count: number;
+  first: number;
+  last: number;
+  /** Chained streams keep open lines until sealing, when the chain is computed. */
+  lines: string[] | undefined;
+}
+
+const QUEUED = 0;
+const WRITTEN = 1;
+const DROPPED = 2;
+
+interface Chunk {
+  rotate: false;
+  data: Buffer;
+  pooled: Buffer | undefined;
+  file: ActiveFile;
+  /** Fixed when the chunk is sealed; every write of it, sync or async, goes here. */
+  position: number;
+  first: number;
+  last: number;
+  count: number;
+  lastChain: string;
+  state: number;
+  /** Asynchronous writes under way (its buffer may not be reused until 0). */
+  writing: number;
+  /** A write of it was tried: a failure may have left part of it in the file. */
+  tried: boolean;
+}
+
+interface RotateMarker {
+  rotate: true;
+  /** Renamed (or given up) already, by the synchronous path. */
+  done: boolean;
+  /** The file being closed as segment `number`. */
+  file: ActiveFile;
+  next: ActiveFile;
+  number: number;
+}
+
+type Item = Chunk | RotateMarker;
+type Waiter = { seq: number; resolve: () => void; reject: (error: Error) => void };
+
+/**
+ * Appends the lines of one stream (system or audit) of one session. Lines are encoded into
+ * chunks; each chunk gets its file and offset once, when sealed, and one asynchronous pump
+ * writes the queue in order. Everything that can move a chunk (the pump, the synchronous
+ * path under backpressure or at exit, a fault, a rotation, a file found replaced) goes
+ * through this class, so a chunk is written exactly once or counted as dropped.
+ */
+export class StreamWriter implements SyncTarget {
+  readonly stream: Stream;
+  private readonly o: StreamWriterOptions;
+  /** The file new chunks go to; undefined while the session is being recovered. */
+  private file: ActiveFile | undefined;
+  private nextSegment = 1;
+  private builder: Builder | undefined;
+  /** Builders sealed while recovering: they get their chain and offset once recovery is done. */
+  private unsealed: Builder[] = [];
+  private queue: Item[] = [];
+  private queuedBytes = 0;
+  private inflight: Item | 'check' | undefined;
+  private waitingForReservation = false;
+  /** Records above the reservation on disk are to be dropped (it could not be written), once nothing is under way. */
+  private pendingDrop: NodeJS.ErrnoException | undefined;
+  private faulted = false;
+  private lastCheck = Date.now();
+  private checked = false;
+  /** Records written to the active file since it was last known to be ours. */
+  private unverified = { first: 0, last: 0, count: 0, chain: '' };
+  /** Files with written data not yet fdatasync'ed (the active file, and one being rotated). */
+  private readonly unsynced = new Set<ActiveFile>();
+  private lastAppended = 0;
+  /** Every seq of this stream up to here is written or dropped. */
+  private settledSeq = 0;
+  /** ... and fdatasync'ed (fsync streams). */
+  private durableSeq = 0;
+  private settledWaiters: Waiter[] = [];
+  private durableWaiters: Waiter[] = [];
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(options: StreamWriterOptions) {
+    this.o = options;
+    this.stream = options.stream;
+  }
+
+  get activePath(): string {
+    return join(this.o.dir, activeFileName(this.stream));
+  }
+
+  get recovering(): boolean {
+    return this.file === undefined;
+  }
+
+  /** Recovery is done: the active file holds `state` and segments continue at `nextSegment`. */
+  resume(state: ActiveFileState, size: number, nextSegment: number): void {
+    const file = new ActiveFile(this.activePath, size, this.o.fs, this.o.fds, size === 0);
+    file.lines = state.lines;
+    file.firstSeq = state.first_seq;
+    file.lastSeq = state.last_seq;
+    file.lastChain = state.last_chain;
+    file.ino = state.ino;
+    this.file = file;
+    this.nextSegment = nextSegment;
+    this.settledSeq = this.durableSeq = Math.max(this.settledSeq, state.last_seq);
+    for (const builder of this.unsealed.splice(0)) this.enqueue(builder);
+    this.pump();
+  }
+
+  /** What metadata.json records of the active file: only lines known written. */
+  activeState(): ActiveFileState {
+    const file = this.file;
+    if (!file) return { bytes: 0, lines: 0, first_seq: 0, last_seq: 0, last_chain: '', ino: 0 };
+    return { bytes: file.written, lines: file.lines, first_seq: file.firstSeq, last_seq: file.lastSeq, last_chain: file.lastChain, ino: file.ino };
+  }
+
+  /** Bytes of the active file on disk. */
+  get activeBytes(): number {
+    return this.file?.written ?? 0;
+  }
+
+  /** Lowest seq of this stream not yet written or dropped (Infinity when none waits). */
+  firstUnsettledSeq(): number {
+    for (const item of this.queue) if (!item.rotate && item.state === QUEUED) return item.first;
+    const waiting = this.unsealed[0] ?? this.builder;
+    return waiting && waiting.count > 0 ? waiting.first : Infinity;
+  }
+
+  /** Append one line (without its closing brace when the stream is chained). */
+  append(line: string, seq: number): void {
+    this.lastAppended = seq;
+    const builder = this.builder;
+    const file = this.file;
+    if (builder !== undefined && builder.lines === undefined && file !== undefined) {
+      const worst = line.length * 3 + 1;
+      if (builder.used + worst <= builder.buffer.length && file.end + builder.used + worst <= this.o.maxFileSize) {
+        const bytes = builder.buffer.write(line, builder.used) + 1;
+        builder.buffer[builder.used + bytes - 1] = 0x0a;
+        builder.used += bytes;
+        builder.count++;
+        builder.last = seq;
+        this.o.memory.buffered += bytes;
+        if (this.queuedBytes + builder.used > this.o.highWaterMark || this.o.memory.buffered > this.o.memory.limit) this.backpressure();
+        return;
+      }
+    }
+    this.appendSlow(line, seq);
+  }
+
+  private appendSlow(line: string, seq: number): void {
+    const chained = this.o.chain !== undefined;
+    const bytes = Buffer.byteLength(line) + (chained ? CHAIN_SUFFIX_BYTES : 0) + 1;
+    const file = this.file;
+    if (file !== undefined) {
+      const assigned = file.end + (this.builder?.used ?? 0);
+      if (assigned > 0 && assigned + bytes > this.o.maxFileSize) this.rotate();
+    }
+    let builder = this.builder;
+    if (builder !== undefined && !chained && builder.buffer.length - builder.used < bytes) {
+      this.seal();
+      builder = undefined;
+    }
+    if (builder === undefined) {
+      const pooled = !chained && bytes <= this.o.pool.size;
+      builder = {
+        buffer: chained ? Buffer.alloc(0) : pooled ? this.o.pool.take() : Buffer.allocUnsafe(bytes),
+        pooled, used: 0, count: 0, first: seq, last: seq, lines: chained ? [] : undefined,
+      };
+      this.builder = builder;
+      this.o.scheduleSeal(this);
+    }
+    if (builder.lines !== undefined) builder.lines.push(line);
+    else {
+      builder.buffer.write(line, builder.used);
+      builder.buffer[builder.used + bytes - 1] = 0x0a;
+    }
+    builder.used += bytes;
+    builder.count++;
+    builder.last = seq;
+    this.o.memory.buffered += bytes;
+    if (builder.lines === undefined && builder.used >= builder.buffer.length) this.seal();
+    if (this.queuedBytes + (this.builder?.used ?? 0) > this.o.highWaterMark || this.o.memory.buffered > this.o.memory.limit) this.backpressure();
+  }
+
+  private backpressure(): void {
+    if (this.file === undefined) return; // recovering: records wait in memory until it is done
+    this.o.stats.backpressure++;
+    this.flushSync(false);
+  }
+
+  /** Turn the lines gathered so far into a chunk and start writing. */
+  seal(): void {
+    const builder = this.builder;
+    if (builder === undefined) return;
+    this.builder = undefined;
+    if (builder.count === 0) return;
+    if (this.file === undefined) this.unsealed.push(builder);
+    else {
+      this.enqueue(builder);
+      this.pump();
+    }
+  }
+
+  private enqueue(builder: Builder): void {
+    const file = this.file!;
+    let data: Buffer;
+    let lastChain = '';
+    if (builder.lines !== undefined) {
+      // The chain runs in seq order: computed here, where chunks are sealed in append order.
+      const chain = this.o.chain!;
+      let text = '';
+      for (const open of builder.lines) {
+        chain.head = nextChain(chain.head, open + '}');
+        text += appendChain(open, chain.head) + '\n';
+      }
+      lastChain = chain.head;
+      data = Buffer.from(text);
+    } else {
+      data = builder.buffer.subarray(0, builder.used);
+    }
+    this.queue.push({
+      rotate: false, data, pooled: builder.pooled ? builder.buffer : undefined, file, position: file.end,
+      first: builder.first, last: builder.last, count: builder.count, lastChain, state: QUEUED, writing: 0, tried: false,
+    });
+    file.end += data.length;
+    this.queuedBytes += data.length;
+  }
+
+  /** Close the active file as the next numbered segment (once its chunks are written) and start a new one. */
+  rotate(): void {
+    const old = this.file;
+    if (old === undefined) return;
+    this.seal();
+    if (old.end === 0) return;
+    const next = new ActiveFile(this.activePath, 0, this.o.fs, this.o.fds, true);
+    this.queue.push({ rotate: true, done: false, file: old, next, number: this.nextSegment++ });
+    this.file = next;
+    this.pump();
+  }
+
+  /** Start the next step if none is under way. */
+  private pump(): void {
+    if (this.pendingDrop !== undefined && this.inflight === undefined && this.file !== undefined) this.applyPendingDrop();
+    while (this.inflight === undefined && this.file !== undefined) {
+      const item = this.queue[0];
+      if (item === undefined) {
+        for (const waiter of this.idleWaiters.splice(0)) waiter();
+        return;
+      }
+      if (item.rotate) {
+        if (item.done) {
+          this.queue.shift();
+          continue;
+        }
+        this.inflight = item;
+        this.finishRotation(item);
+        return;
+      }
+      if (item.state !== QUEUED) {
+        this.queue.shift();
+        this.release(item);
+        continue;
+      }
+      if (item.last > this.o.reserved()) {
+        this.waitingForReservation = true;
+        this.o.requestReservation();
+        return;
+      }
+      if (!this.checked && item.file === this.file && item.file.ino !== 0 && Date.now() - this.lastCheck >= this.o.checkIntervalMs) {
+        this.inflight = 'check';
+        item.file.checkStillOurs((replaced) => {
+          this.inflight = undefined;
+          this.lastCheck = Date.now();
+          this.checked = true; // the next step writes, whatever the interval
+          if (replaced) this.fileReplaced(item.file);
+          else this.unverified.count = 0;
+          this.pump();
+        });
+        return;
+      }
+      this.checked = false;
+      this.inflight = item;
+      item.writing++;
+      item.tried = true;
+      item.file.writeAt(item.data, item.position, (error) => {
+        item.writing--;
+        this.inflight = undefined;
+        if (item.state === QUEUED) this.settle(item, error);
+        this.pump();
+      });
+      return;
+    }
+  }
+
+  /** The reservation that was missing is on disk: writing goes on. */
+  reservationDurable(): void {
+    if (!this.waitingForReservation) return;
+    this.waitingForReservation = false;
+    this.pump();
+  }
+
+  private release(chunk: Chunk): void {
+    if (chunk.pooled !== undefined && chunk.writing === 0) {
+      this.o.pool.give(chunk.pooled);
+      chunk.pooled = undefined;
+    }
+  }
+
+  private settle(chunk: Chunk, error: NodeJS.ErrnoException | null): void {
+    const { stats } = this.o;
+    const file = chunk.file;
+    this.queuedBytes -= chunk.data.length;
+    this.o.memory.buffered -= chunk.data.length;
+    if (error === null) {
+      chunk.state = WRITTEN;
+      file.written = chunk.position + chunk.data.length;
+      if (file.lines === 0) file.firstSeq = chunk.first;
+      file.lines += chunk.count;
+      file.lastSeq = chunk.last;
+      if (chunk.lastChain !== '') file.lastChain = chunk.lastChain;
+      if (this.unverified.count === 0) this.unverified.first = chunk.first;
+      this.unverified.last = chunk.last;
+      this.unverified.count += chunk.count;
+      this.unverified.chain = chunk.lastChain;
+      stats.records += chunk.count;
+      stats.bytes += chunk.data.length;
+      if (this.o.groupCommit) this.unsynced.add(file);
+      if (this.faulted) {
+        this.faulted = false;
+        this.o.onFault(null);
+      }
+    } else {
+      chunk.state = DROPPED;
+      // Nothing after the last good byte may stay behind, or a torn line would sit mid-file;
+      // the chunks after this one move back into its place.
+      if (chunk.tried) file.truncateTo(chunk.position);
+      this.shiftQueued(file, chunk.data.length);
+      stats.dropped += chunk.count;
+      stats.errors++;
+      this.o.onDropped(chunk.first, chunk.last, chunk.count, error.code ?? error.message, this.o.chain ? chunk.lastChain : undefined, !this.faulted);
+      if (!this.faulted) {
+        this.faulted = true;
+        this.o.onFault(error);
+      }
+    }
+    // Dropped records are settled too: their durability waiters learn of them through the next wave.
+    this.o.groupCommit?.mark(this);
+    this.advanceSettled(chunk.last);
+  }
+
+  /** Queued chunks of `file` start `bytes` earlier (a chunk before them was dropped, or the file was lost). */
+  private shiftQueued(file: ActiveFile, bytes: number): void {
+    file.end -= bytes;
+    for (const item of this.queue) if (!item.rotate && item.file === file && item.state === QUEUED) item.position -= bytes;
+  }
+
+  private advanceSettled(seq: number): void {
+    if (seq > this.settledSeq) this.settledSeq = seq;
+    if (!this.o.groupCommit) this.durableSeq = this.settledSeq;
+    this.settledWaiters = resolveUpTo(this.settledWaiters, this.settledSeq);
+    this.durableWaiters = resolveUpTo(this.durableWaiters, this.durableSeq);
+  }
+
+  /** The active file was deleted or replaced: what we wrote to it since the last check may be gone. */
+  private fileReplaced(file: ActiveFile): void {
+    const lost = this.unverified;
+    if (lost.count > 0) {
+      this.o.stats.dropped += lost.count;
+      this.o.stats.records -= lost.count;
+      this.o.onDropped(lost.first, lost.last, lost.count, 'EREPLACED', this.o.chain ? lost.chain : undefined, true);
+    }
+    this.unverified = { first: 0, last: 0, count: 0, chain: '' };
+    this.o.stats.errors++;
+    // ActiveFile forgot the old file and starts over at 0 (its `end` moved back by what was
+    // written); queued chunks move back by the same amount.
+    const firstQueued = this.queue.find((item): item is Chunk => !item.rotate && item.file === file && item.state === QUEUED);
+    if (firstQueued) {
+      const delta = firstQueued.position;
+      for (const item of this.queue) if (!item.rotate && item.file === file && item.state === QUEUED) item.position -= delta;
+    }
+    this.unsynced.delete(file);
+    this.o.onFault(Object.assign(new Error(`${file.path} was deleted or replaced while being written`), { code: 'EREPLACED' }));
+  }
+
+  private finishRotation(marker: RotateMarker): void {
+    const old = marker.file;
+    const done = () => {
+      this.inflight = undefined;
+      this.queue.shift();
+      this.pump();
+    };
+    const rename = () => {
+      if (old.written === 0) {
+        // Nothing of it reached the disk: no segment. The new file takes the path once the empty one is gone.
+        this.unsynced.delete(old);
+        void old.close();
+        if (old.ino === 0) return done();
+        this.o.fs.unlink(old.path, () => done());
+        return;
+      }
+      const name = segmentFileName(this.stream, marker.number);
+      const plainPath = join(this.o.dir, name);
+      this.o.fs.rename(old.path, plainPath, (error) => {
+        if (error) this.cancelRotation(marker, error);
+        else this.rotated(marker, name, plainPath);
+        done();
+      });
+    };
+    if (this.o.groupCommit && old.written > old.synced) {
+      old.sync(() => rename());
+    } else rename();
+  }
+
+  private rotated(marker: RotateMarker, name: string, plainPath: string): void {
+    const old = marker.file;
+    this.unsynced.delete(old);
+    this.unverified.count = 0; // we renamed it ourselves
+    this.o.stats.rotations++;
+    const segment: SegmentInfo = {
+      file: name, stream: this.stream, number: marker.number, first_seq: old.firstSeq, last_seq: old.lastSeq, lines: old.lines, bytes: old.written,
+      ...(this.o.chain ? { last_chain: old.lastChain } : {}),
+    };
+    void old.close();
+    this.o.onRotated(segment, plainPath);
+  }
+
+  /** The rename failed: the old file stays active and takes back the chunks queued for the new one. */
+  private cancelRotation(marker: RotateMarker, error: NodeJS.ErrnoException): void {
+    const { file: old, next } = marker;
+    for (const item of this.queue) {
+      if (item.rotate) {
+        if (item.file === next) item.file = old;
+      } else if (item.file === next) {
+        item.file = old;
+        item.position += old.end;
+      }
+    }
+    old.end += next.end;
+    if (this.file === next) this.file = old;
+    this.o.stats.errors++;
+    if (!this.faulted) {
+      this.faulted = true;
+      this.o.onFault(error);
+    }
+  }
+
+  /** SyncTarget: fdatasync every file with written data, then count what it covers as durable. */
+  syncWave(done: () => void): void {
+    const target = this.settledSeq;
+    const files = [...this.unsynced];
+    this.unsynced.clear();
+    let left = files.length;
+    let failed: NodeJS.ErrnoException | null = null;
+    const finish = () => {
+      if (failed) {
+        // After a failed fdatasync the kernel may have dropped the dirty pages: a retry could
+        // succeed without the data. Those waiting are told; the lines stay counted as written.
+        this.o.stats.errors++;
+        this.o.onFault(failed);
+        const error = failed;
+        this.durableWaiters = this.durableWaiters.filter((waiter) => waiter.seq > target || (waiter.reject(error), false));
+      } else {
+        this.durableWaiters = resolveUpTo(this.durableWaiters, target);
+      }
+      if (target > this.durableSeq) this.durableSeq = target;
+      done();
+    };
+    if (left === 0) return finish();
+    for (const file of files) {
+      file.sync((error) => {
+        if (error) failed = error;
+        if (--left === 0) finish();
+      });
+    }
+  }
+
+  /**
+   * Write everything buffered now, in order: under backpressure (`exiting` false) and at
+   * process exit (true), when no asynchronous callback will run again. A chunk the pump is
+   * writing is written again at its own offset (same bytes, same place).
+   */
+  flushSync(exiting: boolean): void {
+    this.seal();
+    if (this.file === undefined) return; // recovering: nothing has an offset yet
+    let last = 0;
+    for (const item of this.queue) if (!item.rotate && item.state === QUEUED) last = item.last;
+    if (last > this.o.reserved()) this.o.reserveSync(last);
+    // The synchronous write of metadata.json may have failed: records above the reservation on disk wait.
+    const reserved = this.o.reserved();
+    for (const item of this.queue) {
+      if (item.rotate) {
+        if (item.done) continue;
+        if (this.inflight === item && !exiting) return; // its rename is under way: the rest waits for it
+        item.done = true;
+        this.rotateSync(item);
+        continue;
+      }
+      if (item.state !== QUEUED) continue;
+      if (item.last > reserved) {
+        this.waitingForReservation = true;
+        this.o.requestReservation();
+        break;
+      }
+      try {
+        item.tried = true;
+        item.file.writeAtSync(item.data, item.position);
+        this.settle(item, null);
+      } catch (error) {
+        // A failure of the chunk the pump is writing is for the pump to settle (it may still succeed).
+        if (this.inflight === item && !exiting) break;
+        this.settle(item, error as NodeJS.ErrnoException);
+      }
+    }
+    if (!exiting) this.pump(); // drops what the synchronous path settled from the queue
+    if (exiting && this.o.groupCommit) {
+      for (const file of this.unsynced) {
+        try {
+          file.syncSync();
+        } catch {
+          // Written but not synced: the OS still has it unless the machine goes down.
+        }
+      }
+      this.unsynced.clear();
+    }
+  }
+
+  private rotateSync(marker: RotateMarker): void {
+    const old = marker.file;
+    if (old.written === 0) return;
+    const name = segmentFileName(this.stream, marker.number);
+    const plainPath = join(this.o.dir, name);
+    try {
+      if (this.o.groupCommit) old.syncSync();
+      // At exit the pump's own rename may have happened already.
+      if (this.o.fs.lstatSync(old.path, { throwIfNoEntry: false })?.ino !== old.ino) return;
+      this.o.fs.renameSync(old.path, plainPath);
+      this.rotated(marker, name, plainPath);
+    } catch (error) {
+      this.cancelRotation(marker, error as NodeJS.ErrnoException);
+    }
+  }
+
+  /** Give up on the records above the reservation on disk (it could not be written): counted and ranged as dropped. */
+  dropAbove(error: NodeJS.ErrnoException): void {
+    this.seal();
+    this.pendingDrop = error;
+    this.pump();
+  }
+
+  /**
+   * Settle in queue order: a drop waits for the step under way, so drop ranges and the chain
+   * stay in order; what is reserved by then is written after all. The chunks above the
+   * reservation are the end of the queue and were never tried: nothing of them is on disk.
+   */
+  private applyPendingDrop(): void {
+    const error = this.pendingDrop!;
+    this.pendingDrop = undefined;
+    const reserved = this.o.reserved();
+    for (const item of this.queue) if (!item.rotate && item.state === QUEUED && item.last > reserved) this.settle(item, error);
+  }
+
+  /** Resolves when every line appended so far is written or dropped (and fdatasync'ed when `durable`). */
+  waitFor(durable: boolean): Promise<void> {
+    this.seal();
+    const seq = this.lastAppended;
+    const reached = durable ? this.durableSeq : this.settledSeq;
+    if (seq <= reached) return Promise.resolve();
+    return new Promise((resolve, reject) => (durable ? this.durableWaiters : this.settledWaiters).push({ seq, resolve, reject }));
+  }
+
+  /** Resolves when nothing is queued or under way. */
+  idle(): Promise<void> {
+    this.seal();
+    if (this.inflight === undefined && this.queue.length === 0 && this.unsealed.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Write what is queued, wait for its fdatasync (a failure was reported), close the file. */
+  async close(): Promise<void> {
+    await this.idle();
+    await this.waitFor(true).catch(() => {});
+    await this.file?.close();
+  }
+}
+
+function resolveUpTo(waiters: Waiter[], seq: number): Waiter[] {
+  if (waiters.length === 0) return waiters;
+  const left: Waiter[] = [];
+  for (const waiter of waiters) {
+    if (waiter.seq <= seq) waiter.resolve();
+    else left.push(waiter);
+  }
+  return left;
+}
