@@ -54,6 +54,7 @@ describe('session-logs serve with OTLP forwarding (a real server process)', () =
       await waitFor('the end-of-outage line', () => (/OTLP forwarding works again/.test(stderr) ? true : undefined), { describe: () => stderr });
       const after = await page();
       assert.equal(after.get('session_logs_otlp_outage'), 0);
+      assert.equal((await call('PUT', '/sessions/fwd/log-level', { level: 'prompts' })).status, 200);
       assert.equal((await call('DELETE', '/sessions/fwd')).status, 200);
     } finally {
       child.kill('SIGTERM');
@@ -64,5 +65,13 @@ describe('session-logs serve with OTLP forwarding (a real server process)', () =
     const onDisk = sessionLines(dir, 'fwd').map((l) => l.seq);
     const forwarded = receiver.records.filter((r) => r.sessionId === 'fwd').map((r) => r.seq).sort((a, b) => a - b);
     assert.deepEqual(forwarded, onDisk, 'every record forwarded once, the ones queued during the outage included');
+    // What a log store shows: a body on every record the server emits, and no attribute it
+    // would read as the record's level (Loki: level, severity, lvl).
+    const events = new Set(receiver.records.map((r) => r.eventName));
+    for (const event of ['session.created', 'api.request', 'process.started', 'input', 'command.started', 'output', 'log_level.changed', 'process.exited', 'session.terminated']) assert.ok(events.has(event), `${event} forwarded`);
+    for (const record of receiver.records) {
+      assert.ok(typeof record.body === 'string' && record.body !== '', `${record.eventName} seq ${record.seq} has body ${JSON.stringify(record.body)}`);
+      for (const name of ['level', 'severity', 'lvl']) assert.ok(!(name in record.attributes), `${record.eventName} seq ${record.seq} has an attribute ${name}`);
+    }
   });
 });
