@@ -54,7 +54,7 @@ export interface ForwardingStats {
   queueFull: number;
   /** Records in batches the endpoint refused for good. */
   rejected: number;
-  /** Records still queued when shutdown gave up (or emitted after it). */
+  /** Records still queued when shutdown gave up, an export in flight included (or emitted after it). */
   unsentAtShutdown: number;
   /** Export attempts that failed (each retry counts). */
   failedExports: number;
@@ -67,6 +67,16 @@ export interface ForwardingStats {
   outages: number;
   /** Whether exports are failing right now. */
   inOutage: boolean;
+}
+
+/** Resolves when `promise` settles or at `deadline` (ms since the epoch), whichever is first. */
+async function settledBy(promise: Promise<unknown>, deadline: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    promise.then(() => undefined, () => undefined),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now())))),
+  ]);
+  clearTimeout(timer);
 }
 
 /** HTTP statuses OTLP/HTTP says to retry; every other 4xx/5xx is final. */
@@ -126,6 +136,8 @@ export class OtlpForwardingProcessor implements LogRecordProcessor {
   /** forceFlush calls waiting: while any does, partial batches go out at once. */
   private flushing = 0;
   private closed = false;
+  /** Shutdown gave up: results of exports still in flight are ignored. */
+  private abandoned = false;
   private shutdownOnce: Promise<void> | undefined;
 
   constructor(options: OtlpForwardingOptions = {}) {
@@ -203,6 +215,7 @@ export class OtlpForwardingProcessor implements LogRecordProcessor {
       const batch = this.queue.peek(this.maxBatchSize, this.maxBatchBytes);
       due -= batch.records.length;
       const error = await this.exportBatch(batch.records);
+      if (this.abandoned) return; // shutdown counted this batch already
       if (error === undefined) {
         this.sent(batch);
         continue;
@@ -295,23 +308,29 @@ export class OtlpForwardingProcessor implements LogRecordProcessor {
   }
 
   /**
-   * Sends what is queued, retrying for up to exportTimeoutMillis; what is still queued then
-   * is counted (unsentAtShutdown). Records emitted after shutdown began are counted too.
+   * Sends what is queued, retrying, for at most exportTimeoutMillis in all (a hung Collector
+   * does not hold it longer); what is still queued then is counted (unsentAtShutdown), an
+   * export still in flight included, whose late answer is ignored. Records emitted after
+   * shutdown began are counted too.
    */
   shutdown(): Promise<void> {
     this.shutdownOnce ??= (async () => {
       this.closed = true;
       const deadline = Date.now() + this.exportTimeout;
-      for (;;) {
-        await this.forceFlush();
-        const left = deadline - Date.now();
-        if (this.queue.length === 0 || left <= 0) break;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(left, this.retryDelay || this.delay)));
-      }
+      const sendQueued = async (): Promise<void> => {
+        while (this.queue.length > 0 && !this.abandoned) {
+          await this.forceFlush();
+          const left = deadline - Date.now();
+          if (this.queue.length === 0 || left <= 0) return;
+          await new Promise((resolve) => setTimeout(resolve, Math.min(left, this.retryDelay || this.delay)));
+        }
+      };
+      await settledBy(sendQueued(), deadline);
+      this.abandoned = true;
       clearTimeout(this.retryTimer);
       clearTimeout(this.batchTimer);
       this.counts.unsentAtShutdown += this.queue.clear();
-      await this.exporter.shutdown();
+      await settledBy(this.exporter.shutdown(), deadline);
     })();
     return this.shutdownOnce;
   }

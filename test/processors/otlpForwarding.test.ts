@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { LoggerProvider, type LogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { createSessionLogging } from '../../src/index.ts';
 import { OtlpForwardingProcessor } from '../../processors/OtlpForwardingProcessor.ts';
 import type { ForwardingReport } from '../../processors/ForwardingReport.ts';
@@ -152,6 +153,20 @@ describe('OTLP forwarding behind the level filter', () => {
     assert.equal(stats.forwarded + stats.notForwarded, sessionLines(root, 'r1').length);
     assert.equal(stats.inOutage, false);
     assert.deepEqual(reports.map((r) => r.kind), ['rejected']);
+  });
+
+  it('shutdown gives up on an exporter that never answers after exportTimeoutMillis, and counts what it held', async () => {
+    const exporter: LogRecordExporter = { export: () => {}, shutdown: () => new Promise<void>(() => {}), forceFlush: async () => {} };
+    const processor = new OtlpForwardingProcessor({ exporter, exportTimeoutMillis: 200, scheduledDelayMillis: 10, onReport: () => {} });
+    const provider = new LoggerProvider({ processors: [processor] });
+    for (let i = 0; i < 100; i++) provider.getLogger('t').emit({ body: `r${i}` });
+    await provider.shutdown(); // within the test's timeout: shutdown does not wait for ever
+    provider.getLogger('t').emit({ body: 'late' }); // ignored by the provider after shutdown
+    processor.onEmit({ body: 'late' } as ReadableLogRecord); // counted if it reaches the processor anyway
+    assert.deepEqual({ ...processor.stats, failedExports: 0 }, {
+      forwarded: 0, notForwarded: 101, queueFull: 0, rejected: 0, unsentAtShutdown: 101, failedExports: 0,
+      queued: 0, queuedBytes: 0, maxQueueBytes: 32 * 1024 * 1024, outages: processor.stats.outages, inOutage: processor.stats.inOutage,
+    });
   });
 
   it('refuses options it does not know or cannot use, naming what is allowed', () => {
