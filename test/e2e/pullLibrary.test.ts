@@ -4,68 +4,55 @@
  * sends to a real VictoriaLogs. Proved by counting the store against the files.
  */
 import assert from 'node:assert/strict';
-import { createSessionLogging, type SessionLogging } from '../../src/index.ts';
-import { type RunningCollector, collectorBinary, startCollector } from '../support/otelcol.ts';
+import { createSessionLogging } from '../../src/index.ts';
+import { startCollector } from '../support/otelcol.ts';
+import { realProcessesPerTest } from '../support/realProcesses.ts';
 import { waitFor } from '../support/service.ts';
-import { tempDir } from '../support/sessionFiles.ts';
+import { sessionLines, tempDir } from '../support/sessionFiles.ts';
 import { steadyLoad } from '../support/steadyLoad.ts';
 import { assertSameRecord, storedBySeq, waitForDelivery } from '../support/storeChecks.ts';
-import { sessionLines } from '../support/sessionFiles.ts';
-import { type RunningVictoriaLogs, startVictoriaLogs, storedCounts, victoriaLogsBinary } from '../support/victoriaLogs.ts';
+import { startVictoriaLogs, storedCounts } from '../support/victoriaLogs.ts';
 
 describe('pull: library files -> Collector -> VictoriaLogs (real processes)', function () {
   this.timeout(180_000);
-  let store: RunningVictoriaLogs | undefined;
-  let collector: RunningCollector | undefined;
-  let logging: SessionLogging | undefined;
-  before(function () {
-    this.timeout(900_000);
-    collectorBinary();
-    victoriaLogsBinary();
-  });
-  afterEach(async () => {
-    await logging?.shutdown();
-    await collector?.kill('SIGKILL');
-    await store?.kill('SIGKILL');
-    logging = collector = store = undefined;
-  });
+  const real = realProcessesPerTest();
 
   it('SIGKILL mid-stream while segments rotate and compress, then a clean restart: nothing lost, repeats counted, nothing sent again', async () => {
-    store = await startVictoriaLogs(tempDir('osl-vl-'));
+    real.store = await startVictoriaLogs(tempDir('osl-vl-'));
     const root = tempDir();
     const env = {
       OTELCOL_LOGS_RECEIVER: 'file_log/sessions', SESSION_LOGS_DIR: root, SESSION_EXPORT_DIR: tempDir('osl-export-'),
-      OTELCOL_STORAGE_DIR: tempDir('osl-otelcol-'), LOGS_BACKEND_ENDPOINT: store.otlpEndpoint, OTELCOL_BATCH_TIMEOUT: '200ms',
+      OTELCOL_STORAGE_DIR: tempDir('osl-otelcol-'), LOGS_BACKEND_ENDPOINT: real.store.otlpEndpoint, OTELCOL_BATCH_TIMEOUT: '200ms',
     };
-    collector = await startCollector(env);
+    real.collector = await startCollector(env);
     // Small segments: a rotation every few hundred records, each compressed to .gz.
-    logging = createSessionLogging({ dir: root, env: {}, defaultLevel: 'full', maxFileSize: '32KB', compression: 'gzip' });
+    real.logging = createSessionLogging({ dir: root, env: {}, defaultLevel: 'full', maxFileSize: '32KB', compression: 'gzip' });
     const ids = ['l0', 'l1', 'l2'];
-    for (const id of ids) logging.open(id);
-    const load = steadyLoad(logging, ids, 1000);
-    await waitFor('records in the store', async () => ([...(await storedCounts(store!, ids)).values()].every((c) => c.count > 100) ? true : undefined));
-    await collector.kill('SIGKILL');
+    for (const id of ids) real.logging.open(id);
+    const load = steadyLoad(real.logging, ids, 1000);
+    await waitFor('records in the store', async () => ([...(await storedCounts(real.store!, ids)).values()].every((c) => c.count > 100) ? true : undefined));
+    await real.collector.kill('SIGKILL');
     // While it is down, lines are written and rotated away into compressed segments.
-    const rotations = logging.stats().files.compressions;
-    await waitFor('6 segments compressed while the Collector is down', () => (logging!.stats().files.compressions >= rotations + 6 ? true : undefined));
-    collector = await startCollector(env);
+    const rotations = real.logging.stats().files.compressions;
+    await waitFor('6 segments compressed while the Collector is down', () => (real.logging!.stats().files.compressions >= rotations + 6 ? true : undefined));
+    real.collector = await startCollector(env);
     const emitted = load.emitted;
     await waitFor('2,000 more records', () => (load.emitted >= emitted + 2000 ? true : undefined));
     await load.stop();
-    await logging.shutdown();
-    const delivery = await waitForDelivery(store, root, ids);
+    await real.logging.shutdown();
+    const delivery = await waitForDelivery(real.store, root, ids);
     // At-least-once: lines read after the last saved offset are read again after a kill (at
     // most what one poll reads), and the backend's two export batches in flight (5,000 each).
     assert.ok(delivery.duplicated <= 12_000, `${delivery.duplicated} repeated`);
     console.log(`      pull, SIGKILL: ${JSON.stringify(delivery)}`);
     for (const id of ids) {
-      const stored = await storedBySeq(store, id);
+      const stored = await storedBySeq(real.store, id);
       for (const line of sessionLines(root, id)) assertSameRecord(stored.get(line.seq), line);
     }
     // A clean restart reads on from the saved offsets: the ended sessions are not sent again.
-    await collector.stop();
-    assert.equal(collector.process.exitCode, 0, collector.output());
-    collector = await startCollector(env);
+    await real.collector.stop();
+    assert.equal(real.collector.process.exitCode, 0, real.collector.output());
+    real.collector = await startCollector(env);
     // Two markers, one after the other: the second is read by a later poll than the first,
     // which is the restart's first poll or later, so anything read again has been read by then.
     const markers = ['marker-1', 'marker-2'];
@@ -73,11 +60,11 @@ describe('pull: library files -> Collector -> VictoriaLogs (real processes)', fu
       const later = createSessionLogging({ dir: root, env: {}, defaultLevel: 'full' });
       later.open(marker);
       await later.shutdown();
-      await waitForDelivery(store, root, [marker]);
+      await waitForDelivery(real.store, root, [marker]);
     }
-    const read = (await collector.metrics()).get('otelcol_receiver_accepted_log_records');
+    const read = (await real.collector.metrics()).get('otelcol_receiver_accepted_log_records');
     assert.equal(read, 2 * markers.length, 'after a clean restart the Collector read only the markers');
-    const again = await waitForDelivery(store, root, ids);
+    const again = await waitForDelivery(real.store, root, ids);
     console.log(`      pull, clean restart: ${JSON.stringify(again)}`);
     assert.equal(again.stored, delivery.stored, 'nothing sent again');
   });

@@ -18,7 +18,7 @@ export interface ReceivedRecord {
 
 /**
  * A real HTTP server on 127.0.0.1 that speaks the OTLP/HTTP JSON logs endpoint; `mode`
- * injects Collector faults: `unavailable` answers 503 (OTLP: retry later), `reject` 400 (OTLP:
+ * injects Collector faults: `unavailable` answers 503 (OTLP: retry later; Retry-After an hour), `reject` 400 (OTLP:
  * never retry), `hang` accepts the request and never answers. For the Collector itself see otelcol.ts.
  */
 export class OtlpReceiver {
@@ -41,8 +41,14 @@ export class OtlpReceiver {
           this.hanging.push(() => response.destroy());
           return;
         }
-        if (this.mode === 'unavailable' || this.mode === 'reject') {
-          response.writeHead(this.mode === 'unavailable' ? 503 : 400).end('{}');
+        if (this.mode === 'unavailable') {
+          // Retry-After past any export timeout: the exporter reports the failure at once
+          // instead of retrying within the export, so a test can use a generous timeout.
+          response.writeHead(503, { 'retry-after': '3600' }).end('{}');
+          return;
+        }
+        if (this.mode === 'reject') {
+          response.writeHead(400).end('{}');
           return;
         }
         let payload;
@@ -80,4 +86,15 @@ export class OtlpReceiver {
     this.server.closeAllConnections();
     await new Promise((resolve) => this.server.close(resolve));
   }
+}
+
+/** A fresh receiver for each test of the enclosing `describe` (mocha hooks), stopped after it. */
+export function receiverPerTest(): { receiver: OtlpReceiver; url: string } {
+  const current = {} as { receiver: OtlpReceiver; url: string };
+  beforeEach(async () => {
+    current.receiver = new OtlpReceiver();
+    current.url = await current.receiver.start();
+  });
+  afterEach(() => current.receiver.stop());
+  return current;
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { OtlpReceiver } from '../../support/otlpReceiver.ts';
+import { receiverPerTest } from '../../support/otlpReceiver.ts';
 import { waitFor } from '../../support/service.ts';
 import { sessionLines, tempDir } from '../../support/sessionFiles.ts';
 
@@ -13,20 +13,14 @@ function metrics(text: string): Map<string, number> {
 }
 
 describe('session-logs serve with OTLP forwarding (a real server process)', () => {
-  let receiver: OtlpReceiver;
-  let url: string;
-  beforeEach(async () => {
-    receiver = new OtlpReceiver();
-    url = await receiver.start();
-  });
-  afterEach(() => receiver.stop());
+  const fake = receiverPerTest();
 
   it('OTEL_LOGS_EXPORTER=otlp turns it on; an outage prints one line when it starts and one when it ends; /metrics shows it; nothing is lost', async function () {
     this.timeout(60_000);
     const dir = tempDir('osl-serve-fwd-');
-    receiver.mode = 'unavailable';
+    fake.receiver.mode = 'unavailable';
     const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--dir', dir], {
-      env: { ...process.env, CCMUX_SESSION_LOG: '', SESSION_LOGS_TOKEN: '', OTEL_LOGS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: url, OTEL_EXPORTER_OTLP_TIMEOUT: '300' },
+      env: { ...process.env, CCMUX_SESSION_LOG: '', SESSION_LOGS_TOKEN: '', OTEL_LOGS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: fake.url, OTEL_EXPORTER_OTLP_TIMEOUT: '5000' },
     });
     let stdout = '';
     let stderr = '';
@@ -50,7 +44,7 @@ describe('session-logs serve with OTLP forwarding (a real server process)', () =
       assert.ok(during.get('session_logs_otlp_queued_bytes')! > 0);
       assert.equal(during.get('session_logs_otlp_queue_limit_bytes'), 32 * 1024 * 1024);
       assert.equal(during.get('session_logs_otlp_not_forwarded_total{reason="queue_full"}'), 0);
-      receiver.mode = 'ok';
+      fake.receiver.mode = 'ok';
       await waitFor('the end-of-outage line', () => (/OTLP forwarding works again/.test(stderr) ? true : undefined), { describe: () => stderr });
       const after = await page();
       assert.equal(after.get('session_logs_otlp_outage'), 0);
@@ -63,13 +57,13 @@ describe('session-logs serve with OTLP forwarding (a real server process)', () =
     assert.equal(stderr.match(/OTLP forwarding failed/g)?.length, 1, `one line per outage:\n${stderr}`);
     assert.equal(stderr.match(/OTLP forwarding works again/g)?.length, 1, `one line when it ends:\n${stderr}`);
     const onDisk = sessionLines(dir, 'fwd').map((l) => l.seq);
-    const forwarded = receiver.records.filter((r) => r.sessionId === 'fwd').map((r) => r.seq).sort((a, b) => a - b);
+    const forwarded = fake.receiver.records.filter((r) => r.sessionId === 'fwd').map((r) => r.seq).sort((a, b) => a - b);
     assert.deepEqual(forwarded, onDisk, 'every record forwarded once, the ones queued during the outage included');
     // What a log store shows: a body on every record the server emits, and no attribute it
     // would read as the record's level (Loki: level, severity, lvl).
-    const events = new Set(receiver.records.map((r) => r.eventName));
+    const events = new Set(fake.receiver.records.map((r) => r.eventName));
     for (const event of ['session.created', 'api.request', 'process.started', 'input', 'command.started', 'output', 'log_level.changed', 'process.exited', 'session.terminated']) assert.ok(events.has(event), `${event} forwarded`);
-    for (const record of receiver.records) {
+    for (const record of fake.receiver.records) {
       assert.ok(typeof record.body === 'string' && record.body !== '', `${record.eventName} seq ${record.seq} has body ${JSON.stringify(record.body)}`);
       for (const name of ['level', 'severity', 'lvl']) assert.ok(!(name in record.attributes), `${record.eventName} seq ${record.seq} has an attribute ${name}`);
     }
