@@ -2,7 +2,8 @@ import { diag } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import type { LogRecordExporter, LogRecordProcessor, ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { ForwardingQueue, type QueuedBatch, estimateRecordBytes } from './ForwardingQueue.ts';
+import { ForwardingQueue, estimateRecordBytes } from './ForwardingQueue.ts';
+import { ForwardingEpisodes } from './ForwardingEpisodes.ts';
 import { type ForwardingReport, describeForwardingReport } from './ForwardingReport.ts';
 
 export interface OtlpForwardingOptions {
@@ -121,18 +122,12 @@ export class OtlpForwardingProcessor implements LogRecordProcessor {
   private readonly delay: number;
   private readonly exportTimeout: number;
   private readonly maxRetryDelay: number;
-  private readonly report: (report: ForwardingReport) => void;
-  private readonly counts = { forwarded: 0, queueFull: 0, rejected: 0, unsentAtShutdown: 0, failedExports: 0, outages: 0 };
+  private readonly episodes: ForwardingEpisodes;
+  private readonly counts = { forwarded: 0, queueFull: 0, rejected: 0, unsentAtShutdown: 0, failedExports: 0 };
   private exporting: Promise<void> | undefined;
   private batchTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelay = 0;
-  /** Set while exports fail: when it started and the counts then, for the report at its end. */
-  private outage: { since: number; failedExports: number; queueFull: number } | undefined;
-  /** Set while the queue is full (until it drains to half): queueFull at its start, and whether it was reported. */
-  private overflow: { queueFull: number; reported: boolean } | undefined;
-  /** A rejection was reported and no export succeeded since. */
-  private rejectionReported = false;
   /** forceFlush calls waiting: while any does, partial batches go out at once. */
   private flushing = 0;
   private closed = false;
@@ -152,14 +147,15 @@ export class OtlpForwardingProcessor implements LogRecordProcessor {
     this.exportTimeout = positiveInteger('exportTimeoutMillis', options.exportTimeoutMillis) ?? timeoutFromEnv(process.env) ?? FORWARDING_DEFAULTS.exportTimeoutMillis;
     this.maxRetryDelay = number('maxRetryDelayMillis');
     this.exporter = options.exporter ?? new OTLPLogExporter({ url: options.url, headers: options.headers, timeoutMillis: this.exportTimeout });
-    this.report = options.onReport ?? ((report) => diag.warn(`otel-session-logs: ${describeForwardingReport(report)}`));
+    const report = options.onReport ?? ((r: ForwardingReport) => diag.warn(`otel-session-logs: ${describeForwardingReport(r)}`));
+    this.episodes = new ForwardingEpisodes(report, this.queue.maxBytes);
   }
 
   get stats(): ForwardingStats {
-    const { forwarded, queueFull, rejected, unsentAtShutdown, failedExports, outages } = this.counts;
+    const { forwarded, queueFull, rejected, unsentAtShutdown, failedExports } = this.counts;
     return {
       forwarded, notForwarded: queueFull + rejected + unsentAtShutdown, queueFull, rejected, unsentAtShutdown, failedExports,
-      queued: this.queue.length, queuedBytes: this.queue.bytes, maxQueueBytes: this.queue.maxBytes, outages, inOutage: this.outage !== undefined,
+      queued: this.queue.length, queuedBytes: this.queue.bytes, maxQueueBytes: this.queue.maxBytes, outages: this.episodes.outages, inOutage: this.episodes.inOutage,
     };
   }
 
@@ -170,11 +166,7 @@ export class OtlpForwardingProcessor implements LogRecordProcessor {
     }
     if (!this.queue.push(record, estimateRecordBytes(record))) {
       this.counts.queueFull++;
-      if (!this.overflow) {
-        // During an outage the outage's own reports tell the story (and its end counts these).
-        this.overflow = { queueFull: this.counts.queueFull - 1, reported: !this.outage };
-        if (this.overflow.reported) this.report({ kind: 'overflow', maxQueueBytes: this.queue.maxBytes });
-      }
+      this.episodes.recordDropped();
       return;
     }
     if (this.retryTimer || this.exporting) return; // the running loop or the retry takes it
@@ -217,19 +209,20 @@ export class OtlpForwardingProcessor implements LogRecordProcessor {
       const error = await this.exportBatch(batch.records);
       if (this.abandoned) return; // shutdown counted this batch already
       if (error === undefined) {
-        this.sent(batch);
+        this.queue.remove(batch);
+        this.counts.forwarded += batch.records.length;
+        this.retryDelay = 0;
+        this.episodes.exportSucceeded(this.queue.bytes);
         continue;
       }
       this.counts.failedExports++;
       if (isFinal(error)) {
-        this.dropped(batch, error);
+        this.queue.remove(batch);
+        this.counts.rejected += batch.records.length;
+        this.episodes.exportRejected(error, batch.records.length, this.queue.bytes);
         continue;
       }
-      if (!this.outage) {
-        this.counts.outages++;
-        this.outage = { since: Date.now(), failedExports: this.counts.failedExports - 1, queueFull: this.counts.queueFull };
-        this.report({ kind: 'outage', error, queued: this.queue.length });
-      }
+      this.episodes.exportFailed(error, this.queue.length);
       this.retryDelay = Math.min(this.maxRetryDelay, Math.max(2 * this.retryDelay, Math.min(1000, this.maxRetryDelay)));
       this.retryTimer = setTimeout(() => {
         this.retryTimer = undefined;
@@ -238,37 +231,6 @@ export class OtlpForwardingProcessor implements LogRecordProcessor {
       this.retryTimer.unref();
       return;
     }
-  }
-
-  private sent(batch: QueuedBatch): void {
-    this.queue.remove(batch);
-    this.counts.forwarded += batch.records.length;
-    this.retryDelay = 0;
-    this.rejectionReported = false;
-    if (this.outage) {
-      const { since, failedExports, queueFull } = this.outage;
-      this.outage = undefined;
-      this.report({ kind: 'recovered', outageMillis: Date.now() - since, failedExports: this.counts.failedExports - failedExports, notForwarded: this.counts.queueFull - queueFull });
-    }
-    this.endOverflowIfDrained();
-  }
-
-  private dropped(batch: QueuedBatch, error: Error): void {
-    this.queue.remove(batch);
-    this.counts.rejected += batch.records.length;
-    if (!this.rejectionReported) {
-      this.rejectionReported = true;
-      this.report({ kind: 'rejected', error, records: batch.records.length });
-    }
-    this.endOverflowIfDrained();
-  }
-
-  /** Half empty ends an overflow: a queue hovering at its bound would otherwise report on every record. */
-  private endOverflowIfDrained(): void {
-    if (!this.overflow || this.queue.bytes > this.queue.maxBytes / 2) return;
-    const { queueFull, reported } = this.overflow;
-    this.overflow = undefined;
-    if (reported) this.report({ kind: 'overflow-ended', notForwarded: this.counts.queueFull - queueFull });
   }
 
   /** The exporter's result as an error, or undefined when the Collector accepted the batch. */
