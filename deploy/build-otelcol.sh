@@ -22,13 +22,9 @@ here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/go-cache.sh"
 config="$here/otelcol-builder.yaml"
 builder_version="v0.165.0"
-require_go build-otelcol
 # The key covers what decides the binary: the components (builder config), how they are
 # built (this script and its helper) and the Go toolchain.
-out="$cache_root/otelcol-$(cache_key "$config" "$here/build-otelcol.sh" "$here/go-cache.sh")"
-binary="$out/otelcol-session-logs"
-print_if_built "$binary"
-lock_cache "$binary"
+begin_build build-otelcol otelcol otelcol-session-logs "$config" "$here/build-otelcol.sh"
 mkdir -p "$cache_root/bin"
 export GOBIN="$cache_root/bin"
 export GOFLAGS="-mod=mod"

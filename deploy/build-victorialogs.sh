@@ -14,11 +14,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/go-cache.sh"
 version="v1.52.1"
 module="github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs"
-require_go build-victorialogs
-out="$cache_root/victorialogs-$(echo "$module@$version" | cache_key "$here/build-victorialogs.sh" -)"
-binary="$out/victoria-logs"
-print_if_built "$binary"
-lock_cache "$binary"
+begin_build build-victorialogs victorialogs victoria-logs "$here/build-victorialogs.sh"
 start=$(date +%s)
 work="$(mktemp -d "$out.tmp.XXXXXX")"
 trap 'rm -rf "$work"' EXIT

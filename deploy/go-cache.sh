@@ -5,33 +5,35 @@
 
 export PATH="$PATH:/usr/local/go/bin"  # where the machine image installs Go
 
-# require_go <what>: fail with a clear message when Go is missing.
-require_go() {
-  command -v go >/dev/null || { echo "$1: Go is required (see \`go version\`); the build needs only Go and the Go module proxy" >&2; exit 1; }
-}
-
 cache_root="${OTELCOL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/otel-session-logs}"
 
-# cache_key <file>...: 16 hex digits over the files and the Go toolchain, which together decide the binary.
+# cache_key <file>...: 16 hex digits over the files, this helper and the Go toolchain, which
+# together decide the binary.
 cache_key() {
-  (cat "$@"; go version) | sha256sum | cut -c1-16
+  (cat "$@" "${BASH_SOURCE[0]}"; go version) | sha256sum | cut -c1-16
 }
 
-# print_if_built <binary>: print it and exit when it is already in the cache.
-print_if_built() {
-  if [ -x "$1" ]; then
-    echo "$1"
+# begin_build <what> <name> <binary> <file>...: sets $out (the cache directory
+# <name>-<key of the files>) and $binary in it; prints the binary and exits when it is built
+# already; otherwise waits for any other build into this cache (two test runs starting
+# together), checks again, and returns with the lock held.
+begin_build() {
+  local what="$1" name="$2" file="$3"
+  shift 3
+  command -v go >/dev/null || { echo "$what: Go is required (see \`go version\`); the build needs only Go and the Go module proxy" >&2; exit 1; }
+  out="$cache_root/$name-$(cache_key "$@")"
+  binary="$out/$file"
+  if [ -x "$binary" ]; then
+    echo "$binary"
     exit 0
   fi
-}
-
-# lock_cache <binary>: one build at a time per cache (two test runs starting together); the
-# second waits for the first and then finds its binary.
-lock_cache() {
   mkdir -p "$cache_root"
   if command -v flock >/dev/null; then
     exec 9>"$cache_root/.build.lock"
     flock 9
-    print_if_built "$1"
+    if [ -x "$binary" ]; then
+      echo "$binary"
+      exit 0
+    fi
   fi
 }
