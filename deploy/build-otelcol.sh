@@ -3,7 +3,7 @@
 # the repository keyed by the builder config's hash; print the binary's path as the last line.
 #
 #   npm run otelcol:build                       # or: bash deploy/build-otelcol.sh
-#   OTELCOL_CACHE=/some/dir npm run otelcol:build   # another cache root
+#   OTELCOL_CACHE=/some/dir npm run otelcol:build   # another cache root (deploy/go-cache.sh)
 #
 # Needs Go (see `go version`; the builder's components need Go >= 1.25) and the Go module
 # proxy; nothing else from the internet. Everything but the last line goes to stderr, so
@@ -18,31 +18,14 @@
 # components, same versions.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=deploy/go-cache.sh
+. "$here/go-cache.sh"
 config="$here/otelcol-builder.yaml"
 builder_version="v0.165.0"
-export PATH="$PATH:/usr/local/go/bin"  # where the machine image installs Go
-command -v go >/dev/null || { echo "build-otelcol: Go is required to build the Collector" >&2; exit 1; }
-cache_root="${OTELCOL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/otel-session-logs}"
 # The key covers what decides the binary: the components (builder config), how they are
-# built (this script) and the Go toolchain.
-key="$( (cat "$config" "$here/build-otelcol.sh"; go version) | sha256sum | cut -c1-16)"
-out="$cache_root/otelcol-$key"
-binary="$out/otelcol-session-logs"
-if [ -x "$binary" ]; then
-  echo "$binary"
-  exit 0
-fi
+# built (this script and its helper) and the Go toolchain.
+begin_build build-otelcol otelcol otelcol-session-logs "$config" "$here/build-otelcol.sh"
 mkdir -p "$cache_root/bin"
-# One build at a time per cache (two test runs starting together): the second waits and
-# then finds the first one's binary.
-if command -v flock >/dev/null; then
-  exec 9>"$cache_root/.build.lock"
-  flock 9
-  if [ -x "$binary" ]; then
-    echo "$binary"
-    exit 0
-  fi
-fi
 export GOBIN="$cache_root/bin"
 export GOFLAGS="-mod=mod"
 builder="$GOBIN/builder-$builder_version"

@@ -48,7 +48,16 @@ export function renderMetrics(stats: SessionLoggingStats, server: ServerCounters
   if (forwarding) {
     metrics.push(
       one('session_logs_otlp_forwarded_total', 'counter', 'Records the OTLP Collector accepted.', forwarding.forwarded),
-      one('session_logs_otlp_not_forwarded_total', 'counter', 'Records not forwarded over OTLP (queue full or export failed).', forwarding.notForwarded),
+      {
+        name: 'session_logs_otlp_not_forwarded_total', type: 'counter', help: 'Records that will not be forwarded over OTLP, by reason.',
+        samples: [['{reason="queue_full"}', forwarding.queueFull], ['{reason="rejected"}', forwarding.rejected], ['{reason="shutdown"}', forwarding.unsentAtShutdown]],
+      },
+      one('session_logs_otlp_failed_exports_total', 'counter', 'OTLP export attempts that failed (each retry counts).', forwarding.failedExports),
+      one('session_logs_otlp_outages_total', 'counter', 'Episodes of failing OTLP exports.', forwarding.outages),
+      one('session_logs_otlp_outage', 'gauge', '1 while OTLP exports are failing, else 0.', forwarding.inOutage ? 1 : 0),
+      one('session_logs_otlp_queued_records', 'gauge', 'Records waiting to be forwarded over OTLP.', forwarding.queued),
+      one('session_logs_otlp_queued_bytes', 'gauge', 'Estimated bytes of the records waiting to be forwarded.', forwarding.queuedBytes),
+      one('session_logs_otlp_queue_limit_bytes', 'gauge', 'Bound of the forwarding queue in estimated bytes.', forwarding.maxQueueBytes),
     );
   }
   let text = '';

@@ -22,7 +22,7 @@ export interface ConfigOptions {
   redact?: string[];
   durability?: SessionLoggingConfig['durability'];
   otlp?: { enabled?: boolean; endpoint?: string; headers?: Record<string, string>; serviceName?: string };
-  /** Environment to read CCMUX_SESSION_LOG and SESSION_LOGS_DIR from (default process.env). */
+  /** Environment to read CCMUX_SESSION_LOG, SESSION_LOGS_DIR and OTEL_LOGS_EXPORTER from (default process.env). */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -57,6 +57,21 @@ function readTable(path: string): Record<string, unknown> {
   return (document.session_logging ?? {}) as Record<string, unknown>;
 }
 
+const LOGS_EXPORTERS = ['otlp', 'console', 'none'];
+
+/**
+ * OTEL_LOGS_EXPORTER, the OTel SDK's switch: a comma list; `otlp` in it turns forwarding on,
+ * anything else (`none`, `console`) turns it off. Unset: the configuration decides.
+ */
+function otlpExporterFromEnv(value: string | undefined): boolean | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const names = value.split(',').map((name) => name.trim());
+  if (names.some((name) => !LOGS_EXPORTERS.includes(name))) {
+    throw new ConfigError('OTEL_LOGS_EXPORTER', `environment: OTEL_LOGS_EXPORTER = ${JSON.stringify(value)} is not allowed; allowed: ${LOGS_EXPORTERS.join(', ')} or a comma list of them (otlp turns forwarding on)`);
+  }
+  return names.includes('otlp');
+}
+
 /** Merge built-in defaults, the TOML file, options in code and the environment, validating each once. */
 export function resolveSettings(options: ConfigOptions = {}): Settings {
   const table: Record<string, unknown> = options.configFile ? { ...readTable(options.configFile) } : {};
@@ -77,6 +92,8 @@ export function resolveSettings(options: ConfigOptions = {}): Settings {
   const env = options.env ?? process.env;
   const config = configFromDocument({ session_logging: table }, source);
   if (options.dir === undefined && env.SESSION_LOGS_DIR) config.dir = resolve(env.SESSION_LOGS_DIR);
+  const otlpFromEnv = otlpExporterFromEnv(env.OTEL_LOGS_EXPORTER);
+  if (options.otlp?.enabled === undefined && otlpFromEnv !== undefined) config.otlp.enabled = otlpFromEnv;
   const directives = parseEnvDirectives(env[ENV_LEVEL_VARIABLE]);
   return {
     config,

@@ -196,24 +196,28 @@ function lokiPort(s: Stack): number {
   return Number(s.lokiConfig?.server?.http_listen_port ?? 3100);
 }
 
-/** otel-collector.yaml's default Loki endpoint is the compose loki service, on the port Loki listens on. */
+/** The backend exporter's URL comes from LOGS_BACKEND_ENDPOINT (alias LOKI_OTLP_ENDPOINT); each compose Collector points it at the loki service's OTLP endpoint. */
 export function checkCollectorToLoki(s: Stack): string[] {
   const problems: string[] = [];
-  const raw = String(s.collector?.exporters?.['otlphttp/loki']?.endpoint ?? '');
-  const endpoint = envDefault(raw);
-  if (!raw.includes('LOKI_OTLP_ENDPOINT')) problems.push(`otlphttp/loki endpoint ${raw} is not taken from LOKI_OTLP_ENDPOINT`);
+  const raw = String(s.collector?.exporters?.['otlp_http/backend']?.endpoint ?? '');
+  if (!/^\$\{env:LOGS_BACKEND_ENDPOINT:-\$\{env:LOKI_OTLP_ENDPOINT:-[^}]+\}\}$/.test(raw)) problems.push(`otlp_http/backend endpoint ${raw} is not LOGS_BACKEND_ENDPOINT, then LOKI_OTLP_ENDPOINT, then a default`);
+  const fallback = /:-(http[^}]*)\}/.exec(raw)?.[1] ?? '';
   let url: URL;
-  try { url = new URL(endpoint); } catch { return [...problems, `otlphttp/loki default endpoint ${endpoint} is not a URL`]; }
+  try { url = new URL(fallback); } catch { return [...problems, `otlp_http/backend default endpoint ${fallback} is not a URL`]; }
+  if (url.pathname.replace(/\/$/, '') !== '/otlp' || portOf(fallback) !== lokiPort(s)) problems.push(`otlp_http/backend default ${fallback} is not Loki's OTLP endpoint (port ${lokiPort(s)}, path /otlp)`);
   const services = s.compose?.services ?? {};
-  if (!services[url.hostname]) problems.push(`otlphttp/loki default host ${url.hostname} is not a compose service (${Object.keys(services).join(', ')})`);
-  if (url.pathname.replace(/\/$/, '') !== '/otlp') problems.push(`otlphttp/loki default path ${url.pathname} is not Loki's OTLP endpoint /otlp`);
-  const port = portOf(endpoint);
-  if (port !== lokiPort(s)) problems.push(`otlphttp/loki default port ${port} != loki-config.yaml http_listen_port ${lokiPort(s)}`);
-  const loki = services[url.hostname];
-  if (loki && !publishedContainerPorts(loki).includes(port)) problems.push(`compose service ${url.hostname} does not publish container port ${port}`);
   for (const [name, svc] of collectorServices(s)) {
-    const composeEndpoint = envOf(svc).LOKI_OTLP_ENDPOINT;
-    if (composeEndpoint !== undefined && composeEndpoint !== endpoint) problems.push(`compose ${name} LOKI_OTLP_ENDPOINT ${composeEndpoint} != otel-collector.yaml default ${endpoint}`);
+    const env = envOf(svc);
+    if (env.LOKI_OTLP_ENDPOINT !== undefined) problems.push(`compose ${name} sets LOKI_OTLP_ENDPOINT; use LOGS_BACKEND_ENDPOINT`);
+    const endpoint = String(env.LOGS_BACKEND_ENDPOINT ?? '');
+    let target: URL;
+    try { target = new URL(endpoint); } catch { problems.push(`compose ${name} LOGS_BACKEND_ENDPOINT ${endpoint} is not a URL`); continue; }
+    if (!services[target.hostname]) problems.push(`compose ${name}: LOGS_BACKEND_ENDPOINT host ${target.hostname} is not a compose service (${Object.keys(services).join(', ')})`);
+    if (target.pathname.replace(/\/$/, '') !== '/otlp') problems.push(`compose ${name}: LOGS_BACKEND_ENDPOINT path ${target.pathname} is not Loki's OTLP endpoint /otlp`);
+    const port = portOf(endpoint);
+    if (port !== lokiPort(s)) problems.push(`compose ${name}: LOGS_BACKEND_ENDPOINT port ${port} != loki-config.yaml http_listen_port ${lokiPort(s)}`);
+    const loki = services[target.hostname];
+    if (loki && !publishedContainerPorts(loki).includes(port)) problems.push(`compose service ${target.hostname} does not publish container port ${port}`);
   }
   return problems;
 }
@@ -226,7 +230,7 @@ function collectorServices(s: Stack): [string, Dict][] {
 /**
  * Each Collector service runs ../otel-collector.yaml with a receiver that file defines; the
  * push service (otelcol, receiver otlp) publishes the otlp receiver's port; the pull service
- * mounts the directory the filelog receiver reads.
+ * mounts the directory the file_log receiver reads.
  */
 export function checkCollectorService(s: Stack): string[] {
   const problems: string[] = [];
@@ -259,13 +263,24 @@ export function checkCollectorService(s: Stack): string[] {
     if (!s.collector?.receivers?.[receiver]) problems.push(`${name}: OTELCOL_LOGS_RECEIVER ${receiver} is not a receiver in otel-collector.yaml`);
     const exportDir = env.SESSION_EXPORT_DIR ?? envDefault(String(s.collector?.exporters?.['file/sessions']?.path ?? '')).replace(/\/\*\.jsonl$/, '');
     if (!mounts(svc).some((m) => m.target === exportDir)) problems.push(`${name}: file/sessions directory ${exportDir} is not a writable mount`);
+    // The disk queue and read offsets must outlive the container: a named volume, made the Collector user's first.
+    const storageDir = String(env.OTELCOL_STORAGE_DIR ?? envDefault(String(s.collector?.extensions?.file_storage?.directory ?? '')));
+    const storage = mounts(svc).find((m) => m.target === storageDir);
+    if (!storage || storage.type !== 'volume') problems.push(`${name}: OTELCOL_STORAGE_DIR ${storageDir} is not a named volume`);
+    else {
+      const owners = Object.entries((s.compose?.services ?? {}) as Dict).filter(([, o]) => /\bchown\b/.test(JSON.stringify((o as Dict).command)) && mounts(o as Dict).some((m) => m.source === storage.source));
+      const user = String(svc.user ?? '10001:10001');
+      if (!owners.some(([, o]) => JSON.stringify((o as Dict).command).includes(user))) problems.push(`${name}: nothing makes volume ${storage.source} the Collector user's (${user}) before it starts`);
+      for (const [owner] of owners) if (svc.depends_on?.[owner]?.condition !== 'service_completed_successfully') problems.push(`${name} does not wait for ${owner} to finish`);
+    }
+    if (!JSON.stringify(svc.command ?? '').includes('--feature-gates=stanza.synchronousLogEmitter')) problems.push(`${name} does not run with --feature-gates=stanza.synchronousLogEmitter`);
     if (receiver === 'otlp') {
       const listen = String(env.OTLP_HTTP_ENDPOINT ?? receiverDefault);
       if (portOf(listen) !== receiverPort) problems.push(`${name}: OTLP_HTTP_ENDPOINT port ${portOf(listen)} != otlp receiver default ${receiverPort}`);
       if (!listen.startsWith('0.0.0.0:')) problems.push(`${name}: OTLP_HTTP_ENDPOINT ${listen} must listen on 0.0.0.0 in a container`);
       if (!publishedContainerPorts(svc).includes(portOf(listen))) problems.push(`${name} does not publish the OTLP port ${portOf(listen)}`);
     }
-    if (receiver.startsWith('filelog')) {
+    if (receiver.startsWith('file_log')) {
       const include = JSON.stringify(s.collector?.receivers?.[receiver]?.include ?? []);
       if (!include.includes('SESSION_LOGS_DIR')) problems.push(`${receiver} does not read SESSION_LOGS_DIR`);
       const logsDir = String(env.SESSION_LOGS_DIR ?? '/var/log/sessions');
@@ -274,7 +289,7 @@ export function checkCollectorService(s: Stack): string[] {
     }
   }
   if (envOf(s.compose?.services?.otelcol ?? {}).OTELCOL_LOGS_RECEIVER !== 'otlp') problems.push('the otelcol service is not the push (otlp) Collector');
-  if (!receiversSeen.has('filelog/sessions')) problems.push('no Collector service runs the pull receiver filelog/sessions');
+  if (!receiversSeen.has('file_log/sessions')) problems.push('no Collector service runs the pull receiver file_log/sessions');
   return problems;
 }
 
@@ -403,10 +418,10 @@ export function checkDashboardNames(s: Stack): string[] {
 /** docs/loki.md shows both ways in, with the commands and names the files use. */
 export function checkDocs(s: Stack): string[] {
   const problems: string[] = [];
-  for (const text of ['docker compose -f deploy/docker-compose.yaml up', 'OTELCOL_LOGS_RECEIVER=filelog/sessions', '[session_logging.otlp]', 'http://127.0.0.1:4318/v1/logs']) {
+  for (const text of ['docker compose -f deploy/docker-compose.yaml up', 'OTELCOL_LOGS_RECEIVER=file_log/sessions', 'OTEL_LOGS_EXPORTER=otlp', '[session_logging.otlp]', 'http://127.0.0.1:4318/v1/logs']) {
     if (!s.docs.includes(text)) problems.push(`docs/loki.md does not mention ${text}`);
   }
-  if (!s.collector?.receivers?.['filelog/sessions']) problems.push('otel-collector.yaml has no filelog/sessions receiver, which docs/loki.md describes');
+  if (!s.collector?.receivers?.['file_log/sessions']) problems.push('otel-collector.yaml has no file_log/sessions receiver, which docs/loki.md describes');
   for (const name of ['service_name', 'session_id', 'session_log_category', 'session_log_tier', 'session_log_seq']) {
     if (!documentedNames(s.docs).has(name)) problems.push(`docs/loki.md's name table lacks ${name}`);
   }
@@ -453,15 +468,28 @@ describe('deploy: docker-compose, Loki, Grafana and otel-collector.yaml agree', 
   }
 
   describe('each check catches a broken reference', () => {
-    it('Loki port in otel-collector.yaml differs from Loki\'s', () => {
-      expectProblem(checkCollectorToLoki(broken((s) => { s.collector.exporters['otlphttp/loki'].endpoint = '${env:LOKI_OTLP_ENDPOINT:-http://loki:3101/otlp}'; })), /port 3101/);
+    it('Loki port in otel-collector.yaml or compose differs from Loki\'s', () => {
+      expectProblem(checkCollectorToLoki(broken((s) => { s.collector.exporters['otlp_http/backend'].endpoint = '${env:LOGS_BACKEND_ENDPOINT:-${env:LOKI_OTLP_ENDPOINT:-http://127.0.0.1:3101/otlp}}'; })), /not Loki's OTLP endpoint \(port 3100/);
+      expectProblem(checkCollectorToLoki(broken((s) => { s.compose.services.otelcol.environment.LOGS_BACKEND_ENDPOINT = 'http://loki:3101/otlp'; })), /port 3101/);
       expectProblem(checkCollectorToLoki(broken((s) => { s.lokiConfig.server.http_listen_port = 3200; })), /3200/);
+    });
+    it('the endpoint not taken from LOGS_BACKEND_ENDPOINT, or the old name dropped', () => {
+      expectProblem(checkCollectorToLoki(broken((s) => { s.collector.exporters['otlp_http/backend'].endpoint = '${env:LOKI_OTLP_ENDPOINT:-http://127.0.0.1:3100/otlp}'; })), /not LOGS_BACKEND_ENDPOINT/);
+      expectProblem(checkCollectorToLoki(broken((s) => { s.collector.exporters['otlp_http/backend'].endpoint = '${env:LOGS_BACKEND_ENDPOINT:-http://127.0.0.1:3100/otlp}'; })), /then LOKI_OTLP_ENDPOINT/);
     });
     it('Loki service renamed in compose', () => {
       expectProblem(checkCollectorToLoki(broken((s) => { s.compose.services.logs = s.compose.services.loki; delete s.compose.services.loki; })), /host loki is not a compose service/);
     });
-    it('compose overrides LOKI_OTLP_ENDPOINT with something else', () => {
-      expectProblem(checkCollectorToLoki(broken((s) => { s.compose.services.otelcol.environment.LOKI_OTLP_ENDPOINT = 'http://loki:3100/loki/api/v1/push'; })), /LOKI_OTLP_ENDPOINT/);
+    it('compose sends elsewhere than Loki\'s OTLP endpoint, or uses the old variable name', () => {
+      expectProblem(checkCollectorToLoki(broken((s) => { s.compose.services.otelcol.environment.LOGS_BACKEND_ENDPOINT = 'http://loki:3100/loki/api/v1/push'; })), /path \/loki\/api\/v1\/push/);
+      expectProblem(checkCollectorToLoki(broken((s) => { s.compose.services.otelcol.environment.LOKI_OTLP_ENDPOINT = 'http://loki:3100/otlp'; })), /sets LOKI_OTLP_ENDPOINT/);
+    });
+    it('the Collector\'s state is not on a volume it owns, or it runs without the feature gate', () => {
+      expectProblem(checkCollectorService(broken((s) => { s.compose.services.otelcol.volumes.splice(1, 1); })), /OTELCOL_STORAGE_DIR \/var\/lib\/otelcol\/storage is not a named volume/);
+      expectProblem(checkCollectorService(broken((s) => { delete s.compose.services['otelcol-pull-storage-owner']; })), /otelcol-pull: nothing makes volume otelcol-pull-storage/);
+      expectProblem(checkCollectorService(broken((s) => { s.compose.services['otelcol-pull'].user = '1000:1000'; })), /user's \(1000:1000\)/);
+      expectProblem(checkCollectorService(broken((s) => { delete s.compose.services.otelcol.depends_on['otelcol-storage-owner']; })), /does not wait for otelcol-storage-owner/);
+      expectProblem(checkCollectorService(broken((s) => { s.compose.services.otelcol.command = ['--config=/etc/otelcol-contrib/config.yaml']; })), /feature-gates/);
     });
     it('the Collector mounts another config, or does not publish 4318', () => {
       expectProblem(checkCollectorService(broken((s) => { s.compose.services.otelcol.volumes[0] = '../other.yaml:/etc/otelcol-contrib/config.yaml:ro'; })), /not \.\.\/otel-collector\.yaml/);
@@ -469,7 +497,7 @@ describe('deploy: docker-compose, Loki, Grafana and otel-collector.yaml agree', 
       expectProblem(checkCollectorService(broken((s) => { s.collector.receivers.otlp.protocols.http.endpoint = '${env:OTLP_HTTP_ENDPOINT:-0.0.0.0:4319}'; })), /4319/);
       expectProblem(checkCollectorService(broken((s) => { s.compose.services.otelcol.image = 'otel/opentelemetry-collector-contrib:latest'; })), /not pinned/);
       expectProblem(checkCollectorService(broken((s) => { s.compose.services.otelcol.image = 'otel/opentelemetry-collector-contrib:0.100.0'; })), /differs from deploy\/otelcol-builder\.yaml/);
-      expectProblem(checkCollectorService(broken((s) => { s.compose.services['otelcol-pull'].environment.OTELCOL_LOGS_RECEIVER = 'filelog'; })), /filelog is not a receiver/);
+      expectProblem(checkCollectorService(broken((s) => { s.compose.services['otelcol-pull'].environment.OTELCOL_LOGS_RECEIVER = 'filelog/sessions'; })), /filelog\/sessions is not a receiver/);
       expectProblem(checkCollectorService(broken((s) => { s.compose.services['otelcol-pull'].volumes.splice(1, 1); })), /SESSION_LOGS_DIR \/var\/log\/sessions is not mounted/);
       expectProblem(checkCollectorService(broken((s) => { delete s.compose.services['otelcol-pull'].profiles; })), /behind a profile/);
     });
@@ -502,7 +530,7 @@ describe('deploy: docker-compose, Loki, Grafana and otel-collector.yaml agree', 
       expectProblem(checkDashboardNames(broken((s) => { s.docs = s.docs.replace('| `session_log_tier` |', '| tier |'); })), /session_log_tier is not documented/);
     });
     it('docs without the setup or the name table', () => {
-      expectProblem(checkDocs(broken((s) => { s.docs = s.docs.replaceAll('OTELCOL_LOGS_RECEIVER=filelog/sessions', 'OTELCOL_LOGS_RECEIVER=filelog'); })), /filelog\/sessions/);
+      expectProblem(checkDocs(broken((s) => { s.docs = s.docs.replaceAll('OTELCOL_LOGS_RECEIVER=file_log/sessions', 'OTELCOL_LOGS_RECEIVER=filelog/sessions'); })), /file_log\/sessions/);
       expectProblem(checkDocs(broken((s) => { s.docs = s.docs.replace('## Names in Loki', '## Names'); })), /lacks service_name/);
     });
   });

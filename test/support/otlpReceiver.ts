@@ -18,11 +18,12 @@ export interface ReceivedRecord {
 
 /**
  * A real HTTP server on 127.0.0.1 that speaks the OTLP/HTTP JSON logs endpoint; `mode`
- * injects Collector faults (500 answers, never answering). For the Collector itself see otelcol.ts.
+ * injects Collector faults: `unavailable` answers 503 (OTLP: retry later; Retry-After an hour), `reject` 400 (OTLP:
+ * never retry), `hang` accepts the request and never answers. For the Collector itself see otelcol.ts.
  */
 export class OtlpReceiver {
   readonly records: ReceivedRecord[] = [];
-  mode: 'ok' | 'fail' | 'hang' = 'ok';
+  mode: 'ok' | 'unavailable' | 'reject' | 'hang' = 'ok';
   requests = 0;
   /** Bodies that could not be read (a test fails on these rather than crash the server). */
   readonly errors: string[] = [];
@@ -36,11 +37,18 @@ export class OtlpReceiver {
       request.on('end', () => {
         this.requests++;
         if (this.mode === 'hang') {
+          chunks.length = 0; // held requests must not hold their bodies (memory tests)
           this.hanging.push(() => response.destroy());
           return;
         }
-        if (this.mode === 'fail') {
-          response.writeHead(500).end('{}');
+        if (this.mode === 'unavailable') {
+          // Retry-After past any export timeout: the exporter reports the failure at once
+          // instead of retrying within the export, so a test can use a generous timeout.
+          response.writeHead(503, { 'retry-after': '3600' }).end('{}');
+          return;
+        }
+        if (this.mode === 'reject') {
+          response.writeHead(400).end('{}');
           return;
         }
         let payload;
@@ -67,8 +75,9 @@ export class OtlpReceiver {
     });
   }
 
-  async start(): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+  /** Listens on `port` (default: a free one); resolves with the logs endpoint URL. */
+  async start(port = 0): Promise<string> {
+    await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', resolve));
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1/logs`;
   }
 
@@ -77,4 +86,15 @@ export class OtlpReceiver {
     this.server.closeAllConnections();
     await new Promise((resolve) => this.server.close(resolve));
   }
+}
+
+/** A fresh receiver for each test of the enclosing `describe` (mocha hooks), stopped after it. */
+export function receiverPerTest(): { receiver: OtlpReceiver; url: string } {
+  const current = {} as { receiver: OtlpReceiver; url: string };
+  beforeEach(async () => {
+    current.receiver = new OtlpReceiver();
+    current.url = await current.receiver.start();
+  });
+  afterEach(() => current.receiver.stop());
+  return current;
 }

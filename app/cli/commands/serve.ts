@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { createSessionLogging } from '../../../src/SessionLogging.ts';
+import { describeForwardingReport } from '../../../processors/ForwardingReport.ts';
 import { DEFAULT_HOST, DEFAULT_PORT, SessionServer } from '../../server/SessionServer.ts';
 import { TOKEN_ENV } from '../../server/auth.ts';
 
@@ -32,7 +33,11 @@ export function register(program: Command): void {
     .action(async (options: ServeOptions, command: Command) => {
       let server: SessionServer;
       try {
-        const logging = createSessionLogging({ dir: options.dir, configFile: options.config });
+        const logging = createSessionLogging({
+          dir: options.dir, configFile: options.config,
+          // One line per forwarding outage and one when it ends (the library's default is OTel diag, which serve does not print).
+          forwarding: { onReport: (report) => process.stderr.write(`session-logs: ${describeForwardingReport(report)}\n`) },
+        });
         server = new SessionServer({
           logging, host: options.host, port: options.port, token: options.token ?? process.env[TOKEN_ENV], promptPattern: options.promptPattern,
         });

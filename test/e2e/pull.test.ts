@@ -1,24 +1,22 @@
 /**
- * The pull path of otel-collector.yaml (OTELCOL_LOGS_RECEIVER=filelog/sessions) against the
+ * The pull path of otel-collector.yaml (OTELCOL_LOGS_RECEIVER=file_log/sessions) against the
  * real Collector, on JSONL written here by hand in the documented line format (docs/layout.md),
  * not by the library: the Collector config is checked against the contract, not against
- * whatever the writer happens to produce (test/deploy/collector.test.ts does that).
+ * whatever the writer happens to produce (pullLibrary.test.ts does that, into VictoriaLogs).
  *
  * Everything the Collector's file exporter writes is counted: every line arrives exactly once,
  * in its session's file, with session.id, its `ts` to the nanosecond, and the same attribute
- * names the push path uses.
+ * names the push path uses; across rotations, a rotation while the Collector is down, and
+ * restarts (read offsets are kept in file_storage).
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { type ExportedRecord, readExported, waitForExported } from '../support/collectorOutput.ts';
 import { type RunningCollector, collectorBinary, startCollector } from '../support/otelcol.ts';
 import { tempDir } from '../support/sessionFiles.ts';
-
-const config = fileURLToPath(new URL('../../otel-collector.yaml', import.meta.url));
 
 /** 2026-11-25T07:01:02.123456789Z in nanoseconds since the epoch. */
 const BASE_NS = BigInt(Date.parse('2026-11-25T07:01:02Z')) * 1_000_000n + 123_456_789n;
@@ -100,30 +98,36 @@ class SessionWriter {
 
   /**
    * Rotates system.jsonl the way the library does: the active file is renamed to the next
-   * numbered segment and a new active file starts; the segment is compressed and the plain
-   * copy removed a moment later.
+   * numbered segment and a new active file starts; a moment later the segment is compressed
+   * (into a temp file renamed to .gz) and the plain copy removed.
    */
   async rotateSystem(segment: number): Promise<void> {
     const plain = join(this.dir, `system.${String(segment).padStart(6, '0')}.jsonl`);
     renameSync(join(this.dir, 'system.jsonl'), plain);
     writeFileSync(join(this.dir, 'system.jsonl'), '', { mode: 0o600 });
     await new Promise((resolve) => setTimeout(resolve, 50));
-    writeFileSync(`${plain}.gz`, gzipSync(readFileSync(plain)), { mode: 0o600 });
+    writeFileSync(`${plain}.gz.tmp`, gzipSync(readFileSync(plain)), { mode: 0o600 });
+    renameSync(`${plain}.gz.tmp`, `${plain}.gz`);
     unlinkSync(plain);
   }
 }
 
-/** Environment for the pull pipeline: our log root in, the file exporter out to `exportDir`. */
+/** Environment for the pull pipeline: our log root in, the file exporter out to `exportDir`, state in its own directory. */
 function pullEnv(root: string, exportDir: string): Record<string, string> {
   return {
-    OTELCOL_LOGS_RECEIVER: 'filelog/sessions',
+    OTELCOL_LOGS_RECEIVER: 'file_log/sessions',
     SESSION_LOGS_DIR: root,
     SESSION_EXPORT_DIR: exportDir,
-    // The Loki branch has nowhere to go here; a closed port on loopback, never another host.
-    LOKI_OTLP_ENDPOINT: 'http://127.0.0.1:9',
+    OTELCOL_STORAGE_DIR: tempDir('osl-otelcol-'),
+    // The backend has nowhere to go here (its queue holds the records); a closed port on
+    // loopback, never another host.
+    LOGS_BACKEND_ENDPOINT: 'http://127.0.0.1:9',
     OTELCOL_BATCH_TIMEOUT: '100ms',
   };
 }
+
+/** Sessions written only to know the Collector has caught up; not counted. */
+const SENTINEL = 'sentinel-';
 
 const keyOf = (session: unknown, seq: unknown): string => `${session}/${seq}`;
 
@@ -150,21 +154,37 @@ describe('the real Collector tails our JSONL files (otel-collector.yaml, pull)',
     collector = undefined;
   });
 
-  /** Stops the Collector (SIGTERM flushes its batches and files) and reads what it wrote. */
+  /** Stops the Collector (SIGTERM flushes its batches and files) and reads what it wrote, sentinels left out. */
   async function stopAndRead(exportDir: string): Promise<ExportedRecord[]> {
     await collector!.stop();
     const code = collector!.process.exitCode;
     collector = undefined;
     assert.equal(code, 0, 'the Collector shut down cleanly');
-    return readExported(exportDir);
+    return readExported(exportDir).filter((r) => !String(r.resource['session.id']).startsWith(SENTINEL));
   }
+
+  /**
+   * Waits until the Collector has read what it is going to read. Two sentinel sessions, the
+   * second written once the first arrived: the first was read by some poll P (matched at its
+   * start), the second by a later one, which starts only after P handed on everything it
+   * read; the file exporter writes as it receives. So once the second has arrived, so has
+   * every line read up to P, the lines a restart would wrongly read again included.
+   */
+  async function settled(root: string, exportDir: string): Promise<void> {
+    for (let i = 0; i < 2; i++) {
+      const sentinel = new SessionWriter(root, `${SENTINEL}${++sentinels}`);
+      sentinel.write(1);
+      await waitForExported(exportDir, (records) => records.some((r) => r.resource['session.id'] === sentinel.session));
+    }
+  }
+  let sentinels = 0;
 
   it('1,000 records over 3 sessions, written before and while it runs and across a rotation, arrive exactly once with session.id and ts', async () => {
     const root = tempDir();
     const exportDir = tempDir();
     const sessions = ['s-1', 'build.42', 'agent_7'].map((id) => new SessionWriter(root, id));
     for (const s of sessions) s.write(200); // there before the Collector starts (start_at: beginning)
-    collector = await startCollector({ config, env: pullEnv(root, exportDir) });
+    collector = await startCollector(pullEnv(root, exportDir));
     await waitForExported(exportDir, (records) => records.length >= 600);
     for (const s of sessions) s.write(100); // tailed while it runs
     await waitForExported(exportDir, (records) => records.length >= 900);
@@ -176,8 +196,7 @@ describe('the real Collector tails our JSONL files (otel-collector.yaml, pull)',
     const written = sessions.flatMap((s) => s.written);
     assert.equal(written.length, 1000);
     await waitForExported(exportDir, (records) => records.length >= written.length);
-    // A few more polls and batches, so a duplicate would have time to show up.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await settled(root, exportDir);
     const exported = await stopAndRead(exportDir);
 
     assert.equal(exported.length, written.length, `exactly ${written.length} records, got ${exported.length}`);
@@ -215,18 +234,64 @@ describe('the real Collector tails our JSONL files (otel-collector.yaml, pull)',
     const exportDir = tempDir();
     const sessions = Array.from({ length: 130 }, (_, i) => new SessionWriter(root, `many-${i}`));
     for (const s of sessions) s.write(3);
-    collector = await startCollector({ config, env: pullEnv(root, exportDir) });
+    collector = await startCollector(pullEnv(root, exportDir));
     await waitForExported(exportDir, (records) => records.length >= 390);
     // Every session again: 130 files through an LRU of 100 open files, so most are reopened.
     for (const s of sessions) s.write(3);
     await waitForExported(exportDir, (records) => records.length >= 780);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await settled(root, exportDir);
     const exported = await stopAndRead(exportDir);
     assert.equal(exported.length, 780, `exactly 780 records, got ${exported.length}`);
     const got = byKey(exported);
     for (const s of sessions) {
       for (const w of s.written) assert.ok(got.has(keyOf(w.session, w.seq)), `${w.session} seq ${w.seq} missing`);
     }
-    assert.equal(readdirSync(exportDir).length, 130, 'one file per session');
+    assert.equal(readdirSync(exportDir).filter((name) => !name.startsWith(SENTINEL)).length, 130, 'one file per session');
+  });
+
+  /** Every record written, once each, and nothing else. */
+  function assertExactlyOnce(exported: ExportedRecord[], writers: SessionWriter[]): void {
+    const written = writers.flatMap((w) => w.written);
+    const got = byKey(exported);
+    for (const w of written) assert.ok(got.has(keyOf(w.session, w.seq)), `${w.session} seq ${w.seq} missing`);
+    assert.equal(exported.length, written.length, `exactly ${written.length} records, got ${exported.length}`);
+  }
+
+  it('lines written and rotated away (compressed) while the Collector is down (SIGKILL) are read from the segment when it is back, once', async () => {
+    const root = tempDir();
+    const exportDir = tempDir();
+    const env = pullEnv(root, exportDir);
+    const session = new SessionWriter(root, 'down-1');
+    session.write(200);
+    collector = await startCollector(env);
+    await waitForExported(exportDir, (records) => records.length >= 200);
+    await settled(root, exportDir);
+    await collector.kill('SIGKILL');
+    session.write(100); // never read before the rotation...
+    await session.rotateSystem(1); // ...renamed away and compressed
+    session.write(100); // into the new active file (and audit.jsonl, read on from its offset)
+    collector = await startCollector(env);
+    await waitForExported(exportDir, (records) => records.filter((r) => r.resource['session.id'] === 'down-1').length >= 400);
+    await settled(root, exportDir);
+    assertExactlyOnce(await stopAndRead(exportDir), [session]);
+  });
+
+  it('a restart sends nothing again: ended sessions and their compressed segments stay sent', async () => {
+    const root = tempDir();
+    const exportDir = tempDir();
+    const env = pullEnv(root, exportDir);
+    const sessions = ['ended-1', 'ended-2', 'ended-3'].map((id) => new SessionWriter(root, id));
+    for (const s of sessions) {
+      s.write(100);
+      await s.rotateSystem(1);
+      s.write(100);
+    }
+    collector = await startCollector(env);
+    await waitForExported(exportDir, (records) => records.length >= 600);
+    await settled(root, exportDir);
+    assertExactlyOnce(await stopAndRead(exportDir), sessions);
+    collector = await startCollector(env); // same storage: the read offsets survive
+    await settled(root, exportDir);
+    assertExactlyOnce(await stopAndRead(exportDir), sessions);
   });
 });
