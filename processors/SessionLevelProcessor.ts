@@ -5,7 +5,7 @@ import { EVENT_CATALOGUE, UNKNOWN_EVENT_SPEC } from '../src/catalogue.ts';
 import { DEFAULT_LEVEL, type Level, LEVELS, isLevel, levelRank, parseLevel } from '../src/levels.ts';
 import { isValidSessionId } from '../format/sessionId.ts';
 import type { SessionAwareProcessor, SessionOpenInfo } from './SessionAwareProcessor.ts';
-import { compileRedactions, redact } from './redact.ts';
+import { type LinearPattern, compileRedactions, redact } from './redact.ts';
 
 /** Level and seq counter of one session; the facade reads `rank` directly for its cheap check. */
 export class SessionState {
@@ -29,7 +29,7 @@ export interface SessionLevelProcessorOptions {
   defaultLevel?: Level;
   /** Per-session level resolution (e.g. CCMUX_SESSION_LOG directives); overrides defaultLevel. */
   levelFor?: (sessionId: string) => Level;
-  /** Regular expressions replaced by [REDACTED] in bodies of input, output and command records. */
+  /** Regular expressions (RE2 syntax, linear time) replaced by [REDACTED] in bodies of input, output and command records. */
   redact?: ReadonlyArray<string | RegExp>;
   /** Copy the event name into the `event.name` attribute (for backends that drop EventName, like Loki). */
   eventNameAttribute?: boolean;
@@ -58,7 +58,7 @@ export class SessionLevelProcessor implements LogRecordProcessor {
   private readonly downstream: SessionAwareProcessor[];
   private readonly unsessioned: LogRecordProcessor[];
   private readonly levelFor: (sessionId: string) => Level;
-  private readonly redactions: RegExp[];
+  private readonly redactions: LinearPattern[];
   private readonly eventNameAttribute: boolean;
   private readonly reportedIds = new Set<string>();
   private shutdownOnce: Promise<void> | undefined;
