@@ -5,7 +5,7 @@ import type { Level } from '../../src/levels.ts';
 import type { SessionLogger } from '../../src/SessionLogger.ts';
 import type { LinearPattern } from '../../processors/linearPattern.ts';
 import { incompleteUtf8Tail, textOrBytes } from './outputText.ts';
-import { groupAlive } from './processStart.ts';
+import { killGroup, signalGroup } from './processGroup.ts';
 import { type Requester, apiRequestAttributes, requesterAttributes } from './Requester.ts';
 import { SessionError } from './SessionError.ts';
 import { StreamRedactor } from './StreamRedactor.ts';
@@ -50,8 +50,6 @@ const MAX_PROMPT_LINE = 4096;
 /** An unfinished input line kept for command.started. */
 const MAX_LINE = 64 * 1024;
 const LINE_BREAK = /[\r\n]/;
-/** How often a terminating session checks whether its process group is gone. */
-const GROUP_POLL_MS = 25;
 /** Event-loop turns a pipe may keep delivering data after the process exited (a grandchild writing). */
 const DRAIN_TURNS = 64;
 const lossyUtf8 = new TextDecoder('utf-8');
@@ -140,7 +138,7 @@ export class ManagedSession {
     try {
       this.logger = openLog(this.pid);
     } catch (error) {
-      this.kill('SIGKILL');
+      signalGroup(this.pid, 'SIGKILL');
       this.status = 'failed';
       this.resolveEnded();
       throw error;
@@ -282,28 +280,11 @@ export class ManagedSession {
     if (this.status !== 'running') return this.ended;
     this.terminating ??= (async () => {
       if (who) this.logger.emit('api.request', 'terminate session', apiRequestAttributes(who, 'terminate'));
-      this.kill('SIGTERM');
-      const deadline = Date.now() + this.spec.terminateGraceMs;
-      let killed = false;
       // The group may outlive the process (children that ignore SIGTERM): wait for all of it.
-      while (this.status === 'running' || groupAlive(this.pid!)) {
-        if (!killed && Date.now() >= deadline) {
-          this.kill('SIGKILL');
-          killed = true;
-        }
-        await new Promise((resolve) => setTimeout(resolve, GROUP_POLL_MS));
-      }
+      await killGroup(this.pid!, this.spec.terminateGraceMs, () => this.status === 'running');
       await this.ended;
     })();
     return this.terminating;
-  }
-
-  private kill(signal: NodeJS.Signals): void {
-    try {
-      process.kill(-this.pid!, signal);
-    } catch {
-      // The group is gone (ESRCH); the process itself may still be a zombie, nothing to signal.
-    }
   }
 
   private async onExit(code: number | null, signal: NodeJS.Signals | null): Promise<void> {

@@ -6,7 +6,7 @@ import { isValidSessionId } from '../../format/sessionId.ts';
 import { type LinearPattern, compileLinear } from '../../processors/linearPattern.ts';
 import { compileRedactions, redact } from '../../processors/redact.ts';
 import { ManagedSession, type SessionStatus, type SetLevelResult } from './ManagedSession.ts';
-import { processStartTicks } from './processStart.ts';
+import { processStartTicks } from './processGroup.ts';
 import { type Requester, apiRequestAttributes, requesterLabel } from './Requester.ts';
 import { commandProblem, cwdProblem } from './resolveCommand.ts';
 import { SessionError } from './SessionError.ts';
@@ -88,7 +88,7 @@ export class SessionManager {
   private readonly promptPattern: LinearPattern;
   private readonly redactions: LinearPattern[];
   private readonly environment: SessionEnvironment;
-  private readonly terminateGraceMs: number;
+  readonly terminateGraceMs: number;
   private readonly maxEndedSessions: number;
   private readonly maxPendingInput: number;
   private readonly redactWindow: number;
