@@ -39,8 +39,45 @@ describe('session server: every bad input gets a 4xx that says what is allowed, 
     assertApiError(await t.call('POST', '/sessions', '[1,2]'), 400, 'invalid_request');
   });
 
-  it('rejects a body that is not JSON with 415', async () => {
+  it('rejects a body that is not JSON in UTF-8 with 415, text/plain and other charsets included', async () => {
     assertApiError(await t.call('POST', '/sessions', 'command=cat', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'unsupported_media_type');
+    assertApiError(await t.call('POST', '/sessions', '{"command":"cat"}', { 'content-type': 'text/plain' }), 415, 'unsupported_media_type');
+    assertApiError(await t.call('POST', '/sessions', '{"command":"cat"}', { 'content-type': 'application/json; charset=utf-16' }), 415, 'unsupported_media_type');
+    assertApiError(await t.call('POST', '/sessions/bystander/input', '{"data":"x"}', { 'content-type': 'application/json;charset=latin1' }), 415, 'unsupported_media_type');
+    // UTF-8, said or not, is JSON.
+    const utf8 = await t.call('POST', '/sessions/bystander/input', '{"data":"é\\n"}', { 'content-type': 'application/json; charset=UTF-8' });
+    assert.equal(utf8.status, 202, utf8.text);
+    echoed += Buffer.byteLength('é\n');
+  });
+
+  it('accepts DELETE with a JSON content-type and no body', async () => {
+    assert.equal((await t.call('POST', '/sessions', { id: 'gone', command: 'cat' })).status, 201);
+    const reply = await t.call('DELETE', '/sessions/gone', undefined, { 'content-type': 'application/json' });
+    assert.equal(reply.status, 200, reply.text);
+    assert.equal(reply.body.status, 'exited');
+  });
+
+  it('rejects env names that are not variable names, and NUL characters, with 400', async () => {
+    for (const env of [{ 'A=B': 'x' }, { '': 'x' }, { '1A': 'x' }, { 'A B': 'x' }, { A: 'x\u0000y' }]) {
+      const reply = await t.call('POST', '/sessions', { command: 'cat', env });
+      assertApiError(reply, 400, 'invalid_request');
+    }
+    assertApiError(await t.call('POST', '/sessions', { command: 'cat', args: ['a\u0000b'] }), 400, 'invalid_request');
+  });
+
+  it('refuses a prompt pattern the linear-time engine cannot take with 400, saying why', async () => {
+    const refusals: Array<[string, RegExp]> = [
+      ['(?=\\$)', /lookahead and lookbehind are not supported/],
+      ['(a)\\1', /backreferences are not supported/],
+      ['(a|aa){1,300}', /more than 1000/],
+    ];
+    for (const [prompt_pattern, why] of refusals) {
+      const reply = await t.call('POST', '/sessions', { id: 'pp', command: 'cat', prompt_pattern });
+      assertApiError(reply, 400, 'invalid_prompt_pattern');
+      assert.match(reply.body.error.message, why);
+    }
+    assertApiError(await t.call('POST', '/sessions', { id: 'pp', command: 'cat', prompt_pattern: 'x'.repeat(1001) }), 400, 'invalid_request');
+    assert.equal(existsSync(join(t.dir, 'pp')), false);
   });
 
   it('rejects an unknown level on create and on change, listing the levels', async () => {
