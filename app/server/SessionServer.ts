@@ -5,7 +5,7 @@ import { type OrphanGroup, findOrphanGroups } from '../session/orphanGroups.ts';
 import { killGroup } from '../session/processGroup.ts';
 import { BearerAuth, TOKEN_ENV, isLoopbackHost } from './auth.ts';
 import { ConnectionTracker } from './ConnectionTracker.ts';
-import { errorBody, installErrorHandlers } from './errors.ts';
+import { answerClientError, errorBody, installErrorHandlers } from './errors.ts';
 import { HostCheck } from './hostCheck.ts';
 import { acceptJsonOnly } from './jsonBody.ts';
 import { registerRoutes } from './routes.ts';
@@ -79,6 +79,7 @@ export class SessionServer {
     this.app = Fastify({
       logger: false, bodyLimit, ajv: { customOptions: AJV_OPTIONS }, return503OnClosing: true,
       routerOptions: { maxParamLength: 1024 },
+      clientErrorHandler: answerClientError,
       // Errors the router raises before any route runs (over-long path segment, bad URL encoding).
       frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
         const invalidId = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
