@@ -230,6 +230,7 @@ export class ManagedSession {
     }
     const bytes = Buffer.byteLength(data);
     const requester = requesterAttributes(who);
+    const seqBefore = this.logger.seq;
     if (this.logger.isEnabled('input')) {
       const recorded = this.input_.push(data);
       const attrs: Record<string, AnyValue> = { ...requester, bytes };
@@ -245,7 +246,8 @@ export class ManagedSession {
     stdin.write(data);
     this.inputBytes += bytes;
     this.inputs++;
-    await this.logger.flush();
+    // Nothing recorded (the level leaves input out): nothing to make durable.
+    if (seq !== seqBefore) await this.logger.flush();
     return { id: this.id, bytes, seq };
   }
 
