@@ -1,4 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { isValidSessionId } from '../../format/sessionId.ts';
 import { parseMetadata } from '../../format/sessionMetadata.ts';
@@ -43,7 +44,10 @@ export async function findOrphanGroups(root: string): Promise<OrphanGroup[]> {
       continue; // verify reports unreadable metadata; not ours to judge here
     }
     const { pgid, pid_start_ticks: started, command } = meta.attributes;
-    if (typeof pgid !== 'number' || sessionState(meta) !== 'abandoned' || !groupAlive(pgid)) continue;
+    // Our own pid in metadata.json is an earlier server that had the same number (a restart in a
+    // fresh pid namespace): this server has opened nothing yet.
+    const abandoned = meta.pid === process.pid && meta.hostname === hostname() ? !meta.ended_at : sessionState(meta) === 'abandoned';
+    if (typeof pgid !== 'number' || !abandoned || !groupAlive(pgid)) continue;
     const leaderStarted = processStartTicks(pgid);
     if (leaderStarted !== undefined && typeof started === 'number' && leaderStarted !== started) continue; // a new process got the number
     orphans.push({ id, pgid, command: typeof command === 'string' ? command : '', server_pid: meta.pid });
