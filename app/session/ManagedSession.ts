@@ -138,7 +138,9 @@ export class ManagedSession {
     try {
       this.logger = openLog(this.pid);
     } catch (error) {
+      // A session without a log does not run: the refusal answers once its process is gone.
       signalGroup(this.pid, 'SIGKILL');
+      if (child.exitCode === null && child.signalCode === null) await new Promise((resolve) => child.once('exit', resolve));
       this.status = 'failed';
       this.resolveEnded();
       throw error;

@@ -163,7 +163,14 @@ export class SessionManager {
       terminateGraceMs: this.terminateGraceMs, maxPendingInput: this.maxPendingInput, counters: this.counters,
     });
     await session.start((pid) => {
-      const logger = this.logging.open(id, { level: request.log_level, metadata: { command: shown.command, args: JSON.stringify(shown.args), cwd: shown.cwd } });
+      let logger;
+      try {
+        logger = this.logging.open(id, { level: request.log_level, metadata: { command: shown.command, args: JSON.stringify(shown.args), cwd: shown.cwd } });
+      } catch (error) {
+        // The process is killed; the reason is the state of the disk: something in the way, or a failing disk.
+        const { code, message } = error as NodeJS.ErrnoException;
+        throw new SessionError(code ? 503 : 409, 'log_unavailable', `cannot open the log of session ${id}: ${message}; allowed: an id whose directory under the log root can be created or reopened (no file or symbolic link in its place)`);
+      }
       // The start time tells this process group from a later one with a reused number (orphan check).
       const started = processStartTicks(pid);
       logger.setMetadata(started === undefined ? { pid, pgid: pid } : { pid, pgid: pid, pid_start_ticks: started });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { tempDir } from '../../support/sessionFiles.ts';
 import { join } from 'node:path';
 import { type TestServer, assertApiError, startServer, waitForSession } from './serverHelpers.ts';
 
@@ -36,3 +37,37 @@ describe('session server: limits, and what a refusal leaves behind', () => {
     }
   });
 });
+
+describe('session server: a session whose log cannot be opened does not run', () => {
+  it('answers 409 log_unavailable when a symbolic link stands where the session directory would be, and kills the process', async () => {
+    const t = await startServer();
+    try {
+      const target = tempDir('osl-elsewhere-');
+      symlinkSync(target, join(t.dir, 'linked'));
+      const reply = await t.call('POST', '/sessions', { id: 'linked', command: 'sleep', args: ['1000'] });
+      assertApiError(reply, 409, 'log_unavailable');
+      assert.match(reply.body.error.message, /symbolic link/);
+      assert.deepEqual(readdirSync(target), [], 'nothing written through the link');
+      assert.deepEqual((await t.call('GET', '/sessions')).body.sessions, []);
+      assert.equal(listSleepers().length, 0, 'the process was killed');
+    } finally {
+      await t.server.close();
+    }
+  });
+});
+
+/** `sleep 1000` processes that are children of this test process. */
+function listSleepers(): number[] {
+  const pids: number[] = [];
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (fields[0] !== 'Z' && Number(fields[1]) === process.pid && cmdline === 'sleep\u00001000\u0000') pids.push(Number(pid));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
