@@ -13,8 +13,11 @@ export type SessionEnvPolicy = 'inherit' | readonly string[];
  */
 export const SECRET_ENV_NAMES: readonly string[] = [
   'SESSION_LOGS_TOKEN', 'OTEL_EXPORTER_OTLP_*HEADERS',
-  '*TOKEN*', '*SECRET*', '*PASSWORD*', '*PASSWD*', '*API_KEY*', '*APIKEY*', '*ACCESS_KEY*', '*PRIVATE_KEY*', '*CREDENTIAL*',
+  '*TOKEN*', '*SECRET*', '*PASSWORD*', '*PASSWD*', '*PASSPHRASE*', '*API_KEY*', '*APIKEY*', '*_KEY', '*PRIVATE_KEY*', '*CREDENTIAL*',
 ];
+
+/** A URL with a password in it (postgres://user:secret@host): a secret whatever the variable is called. */
+const URL_WITH_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:[^/\s@]+@/i;
 
 /** A variable name a session may be given: what a POSIX shell can name. */
 export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -35,11 +38,11 @@ export class SessionEnvironment {
   /** `base` is the server's environment (default process.env), read once. */
   constructor(policy: SessionEnvPolicy, deny: readonly string[] = [], base: NodeJS.ProcessEnv = process.env) {
     const secret = globTest([...SECRET_ENV_NAMES, ...deny]);
-    const allowed = policy === 'inherit' ? (name: string) => !secret(name) : globTest(policy);
+    const allowed = policy === 'inherit' ? (name: string, value: string) => !secret(name) && !URL_WITH_PASSWORD.test(value) : globTest(policy);
     const denied = globTest(deny);
     this.inherited = {};
     for (const [name, value] of Object.entries(base)) {
-      if (value !== undefined && allowed(name) && !denied(name)) this.inherited[name] = value;
+      if (value !== undefined && allowed(name, value) && !denied(name)) this.inherited[name] = value;
     }
   }
 

@@ -11,10 +11,14 @@ function pgidOf(pid: number): number {
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
 }
 
-/** The first output line of a session that prints a pid first (from its log). */
-function printedPid(t: TestServer, id: string): number {
-  const output = sessionLines(t.dir, id).filter((l) => l.event === 'output').map((l) => l.body).join('');
-  return Number(/^(\d+)/.exec(output)![1]);
+/** The pid a session printed first, once its output record is in the log (writes are buffered). */
+async function printedPid(t: TestServer, id: string): Promise<number> {
+  for (;;) {
+    const output = sessionLines(t.dir, id).filter((l) => l.event === 'output').map((l) => l.body).join('');
+    const match = /^(\d+)\n/.exec(output);
+    if (match) return Number(match[1]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 describe('session server: each session its own process group, cleaned up whole', () => {
@@ -43,7 +47,7 @@ describe('session server: each session its own process group, cleaned up whole',
     const script = "trap '' TERM; sleep 1000 & echo $!; wait";
     const created = await t.call('POST', '/sessions', { id: 'stubborn', command: 'sh', args: ['-c', script], log_level: 'full' });
     await waitForSession(t, 'stubborn', (s) => s.output_bytes.stdout > 0);
-    const member = printedPid(t, 'stubborn');
+    const member = await printedPid(t, 'stubborn');
     assert.equal(pgidOf(member), created.body.pid);
     const deleted = await t.call('DELETE', '/sessions/stubborn');
     assert.equal(deleted.status, 200, deleted.text);
@@ -56,7 +60,7 @@ describe('session server: each session its own process group, cleaned up whole',
     const script = 'setsid sleep 1000 & echo $!; head -c 100000 /dev/zero | tr "\\0" x; echo; exit 3';
     await t.call('POST', '/sessions', { id: 'escaped', command: 'sh', args: ['-c', script], log_level: 'full' });
     const ended = await waitForSession(t, 'escaped', (s) => s.status === 'exited');
-    const grandchild = printedPid(t, 'escaped');
+    const grandchild = await printedPid(t, 'escaped');
     strays.push(grandchild);
     assert.ok(alive(grandchild), 'the grandchild still runs and holds the pipe');
     assert.equal(ended.exit_code, 3);
@@ -71,7 +75,7 @@ describe('session server: each session its own process group, cleaned up whole',
     const script = 'setsid sleep 1000 & echo $!; sleep 1000';
     await t.call('POST', '/sessions', { id: 'held', command: 'sh', args: ['-c', script], log_level: 'full' });
     await waitForSession(t, 'held', (s) => s.output_bytes.stdout > 0);
-    const grandchild = printedPid(t, 'held');
+    const grandchild = await printedPid(t, 'held');
     strays.push(grandchild);
     const deleted = await t.call('DELETE', '/sessions/held');
     assert.equal(deleted.status, 200, deleted.text);
