@@ -78,6 +78,8 @@ export class ManagedSession {
   private readonly input_: StreamRedactor;
   private child: ChildProcess | undefined;
   private inputLine = '';
+  /** The process has exited; the session is being closed (input and level changes are refused). */
+  private exiting = false;
   private lastRequester: Requester | undefined;
   private terminating: Promise<void> | undefined;
   /** Settles when start() has finished, either way. */
@@ -221,7 +223,7 @@ export class ManagedSession {
    */
   async input(data: string, who: Requester): Promise<{ id: string; bytes: number; seq: number }> {
     const stdin = this.child?.stdin;
-    if (this.status !== 'running' || this.terminating) {
+    if (this.status !== 'running' || this.terminating || this.exiting) {
       throw new SessionError(409, this.status === 'starting' ? 'session_starting' : 'session_ended', `session ${this.id} is ${this.describeStatus()}; allowed: input to a running session`);
     }
     if (!stdin || stdin.destroyed || stdin.writableEnded) {
@@ -242,6 +244,7 @@ export class ManagedSession {
       this.lastRequester = who;
     } else {
       this.input_.reset();
+      this.spec.counters.filtered++;
     }
     this.commands(data, requester);
     const seq = this.logger.seq;
@@ -267,7 +270,7 @@ export class ManagedSession {
 
   /** Change the level; the result says where in the stream the switch happened. */
   setLevel(level: Level, who: Requester, by: string): SetLevelResult {
-    if (this.status !== 'running' || this.terminating) {
+    if (this.status !== 'running' || this.terminating || this.exiting) {
       throw new SessionError(409, this.status === 'starting' ? 'session_starting' : 'session_ended', `session ${this.id} is ${this.describeStatus()}; allowed: changing the level of a running session`);
     }
     this.logger.emit('api.request', `set level to ${level}`, apiRequestAttributes(who, 'set_level', { from: this.logger.level, to: level }));
@@ -292,6 +295,7 @@ export class ManagedSession {
   }
 
   private async onExit(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
+    this.exiting = true;
     this.exitCode = code;
     this.signal = signal;
     await this.drainPipes();
@@ -305,8 +309,6 @@ export class ManagedSession {
     if (inputRest !== '' && this.logger.isEnabled('input')) {
       this.logger.emit('input', inputRest, { ...requesterAttributes(this.lastRequester!), bytes: 0, released_at_end: true });
     }
-    this.status = 'exited';
-    this.endedAt = new Date().toISOString();
     const attrs: Record<string, AnyValue> = { pid: this.pid! };
     if (code !== null) attrs.exit_code = code;
     if (signal !== null) attrs.signal = signal;
@@ -315,6 +317,9 @@ export class ManagedSession {
     try {
       await this.logger.close({ reason: this.terminating ? 'terminated' : 'exited' });
     } finally {
+      // `exited` once its log is closed: a reader that sees it finds every file complete.
+      this.status = 'exited';
+      this.endedAt = new Date().toISOString();
       this.resolveEnded();
     }
   }
@@ -345,6 +350,7 @@ export class ManagedSession {
   private describeStatus(): string {
     if (this.status === 'starting') return 'still starting';
     if (this.terminating && this.status === 'running') return 'being terminated';
+    if (this.exiting && this.status === 'running') return 'over (its process exited; its log is being closed)';
     if (this.status === 'failed') return 'not running (its command failed to start)';
     return this.signal !== null ? `over (its process was killed by ${this.signal})` : `over (its process exited with code ${this.exitCode})`;
   }
