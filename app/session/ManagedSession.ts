@@ -4,7 +4,7 @@ import type { AnyValue } from '@opentelemetry/api';
 import type { Level } from '../../src/levels.ts';
 import type { SessionLogger } from '../../src/SessionLogger.ts';
 import type { LinearPattern } from '../../processors/linearPattern.ts';
-import { incompleteUtf8Tail, textOrBytes } from './outputText.ts';
+import { OutputRecorder } from './OutputRecorder.ts';
 import { killGroup, signalGroup } from './processGroup.ts';
 import { type Requester, apiRequestAttributes, requesterAttributes } from './Requester.ts';
 import { SessionError } from './SessionError.ts';
@@ -36,23 +36,11 @@ export interface SessionSpec {
   counters: { filtered: number };
 }
 
-/** One stdout or stderr pipe: byte count, bytes of a split UTF-8 character, unfinished line, redaction carry. */
-interface OutputStream {
-  readonly name: 'stdout' | 'stderr';
-  bytes: number;
-  held: Buffer | undefined;
-  tail: string;
-  readonly redactor: StreamRedactor;
-}
-
-/** A prompt is a short unfinished line; only its last characters are tested. */
-const MAX_PROMPT_LINE = 4096;
 /** An unfinished input line kept for command.started. */
 const MAX_LINE = 64 * 1024;
 const LINE_BREAK = /[\r\n]/;
 /** Event-loop turns a pipe may keep delivering data after the process exited (a grandchild writing). */
 const DRAIN_TURNS = 64;
-const lossyUtf8 = new TextDecoder('utf-8');
 
 /**
  * One session: a real child process, leading its own process group, whose lifecycle, output,
@@ -73,9 +61,9 @@ export class ManagedSession {
   /** Resolves once the log is closed and, if it was terminated, its process group is gone. */
   readonly ended: Promise<void>;
   private logger!: SessionLogger;
-  private readonly stdout: OutputStream;
-  private readonly stderr: OutputStream;
-  private readonly input_: StreamRedactor;
+  private readonly stdout: OutputRecorder;
+  private readonly stderr: OutputRecorder;
+  private readonly inputRedactor: StreamRedactor;
   private child: ChildProcess | undefined;
   private inputLine = '';
   /** The process has exited; the session is being closed (input and level changes are refused). */
@@ -88,9 +76,10 @@ export class ManagedSession {
 
   constructor(spec: SessionSpec) {
     this.spec = spec;
-    this.stdout = { name: 'stdout', bytes: 0, held: undefined, tail: '', redactor: new StreamRedactor(spec.redact, spec.redactWindow) };
-    this.stderr = { name: 'stderr', bytes: 0, held: undefined, tail: '', redactor: new StreamRedactor(spec.redact, spec.redactWindow) };
-    this.input_ = new StreamRedactor(spec.redact, spec.redactWindow);
+    const { promptPattern, redact, redactWindow, counters } = spec;
+    this.stdout = new OutputRecorder({ name: 'stdout', promptPattern, redact, redactWindow, counters });
+    this.stderr = new OutputRecorder({ name: 'stderr', promptPattern, redact, redactWindow, counters });
+    this.inputRedactor = new StreamRedactor(spec.redact, spec.redactWindow);
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
   }
 
@@ -170,50 +159,9 @@ export class ManagedSession {
     return new SessionError(422, 'spawn_failed', `cannot start session ${this.id}: ${why}; allowed: an executable command name or path and an existing cwd`);
   }
 
-  private watch(pipe: Readable, stream: OutputStream): void {
-    pipe.on('data', (chunk: Buffer) => this.onOutput(stream, chunk));
-    pipe.on('error', (error: NodeJS.ErrnoException) => this.warn(`reading ${stream.name} failed: ${error.code ?? error.message}`, { stream: stream.name, code: error.code ?? 'unknown' }));
-  }
-
-  private onOutput(stream: OutputStream, chunk: Buffer): void {
-    stream.bytes += chunk.length;
-    if (this.logger.closed) return; // a grandchild writing after the session ended
-    let bytes = stream.held === undefined ? chunk : Buffer.concat([stream.held, chunk]);
-    const hold = incompleteUtf8Tail(bytes);
-    stream.held = hold === 0 ? undefined : Buffer.from(bytes.subarray(bytes.length - hold));
-    if (hold !== 0) bytes = bytes.subarray(0, bytes.length - hold);
-    if (bytes.length !== 0) this.record(stream, bytes);
-  }
-
-  private record(stream: OutputStream, bytes: Buffer): void {
-    const logger = this.logger;
-    const wantsPrompt = logger.isEnabled('prompt.detected');
-    const wantsOutput = logger.isEnabled('output');
-    if (!wantsPrompt) stream.tail = '';
-    if (!wantsOutput) stream.redactor.reset();
-    if (!wantsPrompt && !wantsOutput) {
-      this.spec.counters.filtered++;
-      return;
-    }
-    let body = textOrBytes(bytes);
-    // Redaction reads text: with patterns set, bytes that are not UTF-8 are read as U+FFFD.
-    if (typeof body !== 'string' && this.spec.redact.length > 0) body = lossyUtf8.decode(bytes);
-    if (wantsOutput) {
-      const recorded = typeof body === 'string' ? stream.redactor.push(body) : body;
-      if (recorded.length !== 0) logger.emit('output', recorded, { stream: stream.name });
-    }
-    if (wantsPrompt && typeof body === 'string') this.detectPrompt(stream, body);
-  }
-
-  /** A prompt is an unfinished last line (no newline yet) that matches the pattern. */
-  private detectPrompt(stream: OutputStream, text: string): void {
-    const newline = text.lastIndexOf('\n');
-    stream.tail = newline === -1 ? stream.tail + text : text.slice(newline + 1);
-    if (stream.tail.length > MAX_PROMPT_LINE) stream.tail = stream.tail.slice(-MAX_PROMPT_LINE);
-    if (stream.tail !== '' && this.spec.promptPattern.re.test(stream.tail)) {
-      this.logger.emit('prompt.detected', stream.tail, { stream: stream.name });
-      stream.tail = '';
-    }
+  private watch(pipe: Readable, recorder: OutputRecorder): void {
+    pipe.on('data', (chunk: Buffer) => recorder.push(this.logger, chunk));
+    pipe.on('error', (error: NodeJS.ErrnoException) => this.warn(`reading ${recorder.name} failed: ${error.code ?? error.message}`, { stream: recorder.name, code: error.code ?? 'unknown' }));
   }
 
   /**
@@ -236,14 +184,14 @@ export class ManagedSession {
     const requester = requesterAttributes(who);
     const seqBefore = this.logger.seq;
     if (this.logger.isEnabled('input')) {
-      const recorded = this.input_.push(data);
+      const recorded = this.inputRedactor.push(data);
       const attrs: Record<string, AnyValue> = { ...requester, bytes };
       // Characters that may begin a secret wait for the next input to be redacted with it.
-      if (this.input_.heldLength !== 0) attrs.held_chars = this.input_.heldLength;
+      if (this.inputRedactor.heldLength !== 0) attrs.held_chars = this.inputRedactor.heldLength;
       this.logger.emit('input', recorded, attrs);
       this.lastRequester = who;
     } else {
-      this.input_.reset();
+      this.inputRedactor.reset();
       this.spec.counters.filtered++;
     }
     this.commands(data, requester);
@@ -299,13 +247,9 @@ export class ManagedSession {
     this.exitCode = code;
     this.signal = signal;
     await this.drainPipes();
-    for (const stream of [this.stdout, this.stderr]) {
-      if (stream.held !== undefined) this.record(stream, stream.held);
-      stream.held = undefined;
-      const rest = stream.redactor.end();
-      if (rest !== '' && this.logger.isEnabled('output')) this.logger.emit('output', rest, { stream: stream.name });
-    }
-    const inputRest = this.input_.end();
+    this.stdout.end(this.logger);
+    this.stderr.end(this.logger);
+    const inputRest = this.inputRedactor.end();
     if (inputRest !== '' && this.logger.isEnabled('input')) {
       this.logger.emit('input', inputRest, { ...requesterAttributes(this.lastRequester!), bytes: 0, released_at_end: true });
     }
