@@ -13,6 +13,11 @@ export class ConnectionTracker {
 
   constructor(server: Server) {
     server.on('connection', (socket: Socket) => {
+      // One that slips in while the server stops listening would hold it open like an idle one.
+      if (this.closing) {
+        socket.destroy();
+        return;
+      }
       this.busy.set(socket, 0);
       socket.once('close', () => this.busy.delete(socket));
     });
