@@ -8,7 +8,7 @@ import type { SessionStore } from '../storage/SessionStore.ts';
 import type { StoredSession } from '../storage/StoredSession.ts';
 import { LevelChangeRecord, type RecordOrigin } from './LevelChangeRecord.ts';
 import { SessionFileProcessor } from './SessionFileProcessor.ts';
-import { compileRedactions, redact } from './redact.ts';
+import { type LinearPattern, compileRedactions, redact } from './redact.ts';
 
 const TIER_RANKS: ReadonlyMap<unknown, number> = new Map(LEVELS.map((level) => [level, levelRank(level)]));
 
@@ -52,7 +52,7 @@ export interface SessionLevelProcessorOptions {
   defaultLevel?: Level | undefined;
   /** Per-session level resolution (e.g. CCMUX_SESSION_LOG directives); overrides defaultLevel. */
   levelFor?: ((sessionId: string) => Level) | undefined;
-  /** Patterns replaced by [REDACTED] in bodies of input, output and command records. */
+  /** Regular expressions (RE2 syntax, linear time) replaced by [REDACTED] in bodies of input, output and command records. */
   redact?: ReadonlyArray<string | RegExp> | undefined;
   /** Copy the event name into the `event.name` attribute (for backends that drop EventName, like Loki). */
   eventNameAttribute?: boolean | undefined;
@@ -86,7 +86,7 @@ export class SessionLevelProcessor implements LogRecordProcessor {
   private readonly downstream: LogRecordProcessor[];
   private readonly unsessioned: LogRecordProcessor[];
   private readonly levelFor: (sessionId: string) => Level;
-  readonly redactions: readonly RegExp[];
+  readonly redactions: readonly LinearPattern[];
   private readonly eventNameAttribute: boolean;
   private readonly reportedIds = new Set<string>();
   private origin: RecordOrigin | undefined;

@@ -48,6 +48,25 @@ export function describeValidation(issues: ValidationIssue[], context: string): 
   return { code: FIELD_CODES[field] ?? 'invalid_request', message: `${where} = ${shown(issue.data)} is not allowed (${issue.message}); allowed: ${allowed}` };
 }
 
+/**
+ * Answer a request Node's HTTP parser refused (bad framing, a body sent without a length,
+ * headers too large) in the API's error shape, then close the connection: its bytes cannot
+ * be trusted to start the next request.
+ */
+export function answerClientError(error: NodeJS.ErrnoException, socket: import('node:net').Socket): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, code, allowed] = error.code === 'HPE_HEADER_OVERFLOW'
+    ? [431, 'Request Header Fields Too Large', 'headers_too_large', 'headers up to 16 KiB']
+    : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', 'request_timeout', 'a request sent in full within the timeout']
+      : [400, 'Bad Request', 'bad_http', 'HTTP/1.1 requests; a body needs Content-Length or chunked encoding'];
+  const body = JSON.stringify(errorBody(code, `the request is not valid HTTP (${error.code ?? error.message}); allowed: ${allowed}`));
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
 const LIMIT_MESSAGE = (limit: number) => `request body is larger than ${limit} bytes (1 MiB); allowed: up to ${limit} bytes`;
 
 /** Map every error to a 4xx/5xx {"error":{code,message}}; never a stack trace. */

@@ -15,6 +15,8 @@ export interface ServerCounters {
   filtered: number;
   /** HTTP responses by status code. */
   responses: ReadonlyMap<number, number>;
+  /** Process groups found at start-up that outlived a crashed server. */
+  orphans: number;
 }
 
 function one(name: string, type: Metric['type'], help: string, value: number): Metric {
@@ -36,6 +38,7 @@ export function renderMetrics(stats: SessionLoggingStats, server: ServerCounters
     one('session_logs_compressions_total', 'counter', 'Rotated segments compressed.', files.compressions),
     one('session_logs_repairs_total', 'counter', 'Torn last lines repaired on reopen.', files.repairs),
     one('session_logs_open_logs', 'gauge', 'Session logs currently open.', stats.openSessions),
+    one('session_logs_orphan_groups', 'gauge', 'Process groups found at start-up that outlived a crashed server (reported or killed).', server.orphans),
     {
       name: 'session_logs_sessions', type: 'gauge', help: 'Sessions known to the server, by status.',
       samples: Object.entries(server.sessions).map(([status, count]) => [`{status="${status}"}`, count]),

@@ -13,6 +13,8 @@ export interface RouteContext {
   /** Id of the bearer token in force (all requests carry it once they pass the auth hook). */
   tokenId: string | undefined;
   responses: ReadonlyMap<number, number>;
+  /** Process groups found at start-up that outlived a crashed server. */
+  orphans: () => number;
 }
 
 /** The HTTP API of DESIGN.md ("Session server and CLI"). */
@@ -34,9 +36,11 @@ export function registerRoutes(app: FastifyInstance, context: RouteContext): voi
 
   app.get<{ Params: IdParams }>('/sessions/:id', { schema: { params: idParams } }, async (request) => manager.get(request.params.id));
 
+  // 202 once the input's audit records are durable (SessionLogger.flush).
   app.post<{ Params: IdParams; Body: { data: string } }>('/sessions/:id/input', { schema: { params: idParams, body: inputBody } }, async (request, reply) => {
+    const accepted = await manager.input(request.params.id, request.body.data, who(request));
     reply.code(202);
-    return manager.input(request.params.id, request.body.data, who(request));
+    return accepted;
   });
 
   app.put<{ Params: IdParams; Body: { level: string } }>('/sessions/:id/log-level', { schema: { params: idParams, body: levelBody } }, async (request) =>
@@ -48,6 +52,6 @@ export function registerRoutes(app: FastifyInstance, context: RouteContext): voi
 
   app.get('/metrics', async (_request, reply) => {
     reply.type('text/plain; version=0.0.4; charset=utf-8');
-    return renderMetrics(manager.logging.stats(), { sessions: manager.counts, filtered: manager.counters.filtered, responses: context.responses });
+    return renderMetrics(manager.logging.stats(), { sessions: manager.counts, filtered: manager.counters.filtered, responses: context.responses, orphans: context.orphans() });
   });
 }

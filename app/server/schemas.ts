@@ -1,6 +1,8 @@
 import { LEVELS } from '../../src/levels.ts';
 import { SESSION_ID_PATTERN } from '../../format/sessionId.ts';
 import { ID_ALLOWED } from '../session/SessionManager.ts';
+import { ENV_NAME_ALLOWED, ENV_NAME_PATTERN } from '../session/sessionEnvironment.ts';
+import { MAX_PATTERN_LENGTH, PATTERN_ALLOWED } from '../../processors/linearPattern.ts';
 
 /**
  * Route schemas. `description` holds what is allowed; error messages quote it, so a client
@@ -28,9 +30,14 @@ export const createBody = {
     command: { type: 'string', minLength: 1, maxLength: 4096, description: 'a non-empty string naming an executable, e.g. "sh"' },
     args: { type: 'array', maxItems: 4096, items: { type: 'string', description: 'a string' }, description: 'an array of strings' },
     cwd: { type: 'string', minLength: 1, description: 'a directory path' },
-    env: { type: 'object', additionalProperties: { type: 'string', description: 'a string value' }, description: 'an object of string values' },
+    env: {
+      type: 'object',
+      propertyNames: { pattern: ENV_NAME_PATTERN.source, description: ENV_NAME_ALLOWED },
+      additionalProperties: { type: 'string', description: 'a string value' },
+      description: `an object of variables: ${ENV_NAME_ALLOWED}`,
+    },
     log_level: level,
-    prompt_pattern: { type: 'string', minLength: 1, maxLength: 1000, description: 'a regular expression matched against the unfinished last line of output' },
+    prompt_pattern: { type: 'string', minLength: 1, maxLength: MAX_PATTERN_LENGTH, description: `${PATTERN_ALLOWED}, matched against the unfinished last line of output` },
   },
 } as const;
 

@@ -1,10 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import type { AnyValue } from '@opentelemetry/api';
 import type { Level } from '../../src/levels.ts';
 import type { SessionLogger } from '../../src/SessionLogger.ts';
-import { incompleteUtf8Tail, textOrBytes } from './outputText.ts';
+import type { LinearPattern } from '../../processors/linearPattern.ts';
+import { OutputRecorder } from './OutputRecorder.ts';
+import { killGroup, signalGroup } from './processGroup.ts';
 import { type Requester, apiRequestAttributes, requesterAttributes } from './Requester.ts';
 import { SessionError } from './SessionError.ts';
+import { StreamRedactor } from './StreamRedactor.ts';
 
 export type SessionStatus = 'starting' | 'running' | 'exited' | 'failed';
 
@@ -14,10 +18,16 @@ export interface SessionSpec {
   command: string;
   args: string[];
   cwd: string;
-  /** Variables set on top of the server's environment. */
+  /** The whole environment of the process (SessionEnvironment built it). */
   env: Record<string, string>;
+  /** The command line as logs and replies show it: redacted. */
+  shown: { command: string; args: string[]; cwd: string };
   /** Tested against the unfinished last line of output; a match is a prompt.detected record. */
-  promptPattern: RegExp;
+  promptPattern: LinearPattern;
+  /** Redact patterns of the logging config, applied across pipe reads and inputs. */
+  redact: readonly LinearPattern[];
+  /** Characters a stream holds back at most while a redact pattern may be matching. */
+  redactWindow: number;
   /** Time between SIGTERM and SIGKILL when the session is terminated. */
   terminateGraceMs: number;
   /** Input bytes waiting for the child to read past which input is refused (429). */
@@ -26,25 +36,20 @@ export interface SessionSpec {
   counters: { filtered: number };
 }
 
-/** One stdout or stderr pipe: byte count, bytes of a split UTF-8 character, unfinished line. */
-interface OutputStream {
-  readonly name: 'stdout' | 'stderr';
-  bytes: number;
-  held: Buffer | undefined;
-  tail: string;
-}
-
+/** An unfinished input line kept for command.started. */
 const MAX_LINE = 64 * 1024;
 const LINE_BREAK = /[\r\n]/;
+/** Event-loop turns a pipe may keep delivering data after the process exited (a grandchild writing). */
+const DRAIN_TURNS = 64;
 
 /**
- * One session: a real child process whose lifecycle, output, input, prompts and exit are
- * recorded through its SessionLogger. Its log is closed (session.terminated, ended_at)
- * once the process has exited and its pipes are drained.
+ * One session: a real child process, leading its own process group, whose lifecycle, output,
+ * input, prompts and exit are recorded through its SessionLogger. The session ends when the
+ * process exits, even if a grandchild keeps the pipes open: what the process wrote is read,
+ * then the pipes are closed and the log is closed (session.terminated, ended_at).
  */
 export class ManagedSession {
   readonly spec: SessionSpec;
-  readonly logger: SessionLogger;
   readonly createdAt = new Date().toISOString();
   status: SessionStatus = 'starting';
   pid: number | undefined;
@@ -53,20 +58,28 @@ export class ManagedSession {
   endedAt: string | null = null;
   inputBytes = 0;
   inputs = 0;
-  /** Resolves once the log is closed (after exit or a failed spawn). */
+  /** Resolves once the log is closed and, if it was terminated, its process group is gone. */
   readonly ended: Promise<void>;
-  private readonly stdout: OutputStream = { name: 'stdout', bytes: 0, held: undefined, tail: '' };
-  private readonly stderr: OutputStream = { name: 'stderr', bytes: 0, held: undefined, tail: '' };
+  private logger!: SessionLogger;
+  private readonly stdout: OutputRecorder;
+  private readonly stderr: OutputRecorder;
+  private readonly inputRedactor: StreamRedactor;
   private child: ChildProcess | undefined;
   private inputLine = '';
-  private terminating = false;
-  private killTimer: NodeJS.Timeout | undefined;
-  private starting: Promise<unknown> | undefined;
+  /** The process has exited; the session is being closed (input and level changes are refused). */
+  private exiting = false;
+  private lastRequester: Requester | undefined;
+  private terminating: Promise<void> | undefined;
+  /** Settles when start() has finished, either way. */
+  private startAttempt: Promise<unknown> = Promise.resolve();
   private resolveEnded!: () => void;
 
-  constructor(spec: SessionSpec, logger: SessionLogger) {
+  constructor(spec: SessionSpec) {
     this.spec = spec;
-    this.logger = logger;
+    const { promptPattern, redact, redactWindow, counters } = spec;
+    this.stdout = new OutputRecorder({ name: 'stdout', promptPattern, redact, redactWindow, counters });
+    this.stderr = new OutputRecorder({ name: 'stderr', promptPattern, redact, redactWindow, counters });
+    this.inputRedactor = new StreamRedactor(spec.redact, spec.redactWindow);
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
   }
 
@@ -74,94 +87,91 @@ export class ManagedSession {
     return this.spec.id;
   }
 
+  get level(): Level | undefined {
+    return this.logger?.level;
+  }
+
+  get seq(): number {
+    return this.logger?.seq ?? 0;
+  }
+
   get outputBytes(): { stdout: number; stderr: number } {
     return { stdout: this.stdout.bytes, stderr: this.stderr.bytes };
   }
 
   /**
-   * Start the process. On failure (no such command, bad cwd) the session records the error,
-   * closes its log and this rejects with a SessionError (422).
+   * Start the process in its own process group; once it runs, `openLog` opens its log (so a
+   * command that cannot start leaves nothing on disk). Rejects with a SessionError (422) if the
+   * spawn fails; the error from `openLog` is thrown after the process group is killed.
    */
-  async start(): Promise<void> {
+  start(openLog: (pid: number) => SessionLogger): Promise<void> {
+    const attempt = this.run(openLog);
+    this.startAttempt = attempt.catch(() => undefined);
+    return attempt;
+  }
+
+  private async run(openLog: (pid: number) => SessionLogger): Promise<void> {
     const { command, args, cwd, env } = this.spec;
     let child: ChildProcess;
     try {
       // detached: the child leads its own process group, so termination reaches its children too.
-      child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: 'pipe', detached: true });
+      child = spawn(command, args, { cwd, env, stdio: 'pipe', detached: true });
     } catch (error) {
-      return this.failed(error as NodeJS.ErrnoException);
+      throw this.failed(error as NodeJS.ErrnoException);
     }
-    this.child = child;
-    child.stdout!.on('data', (chunk: Buffer) => this.onOutput(this.stdout, chunk));
-    child.stderr!.on('data', (chunk: Buffer) => this.onOutput(this.stderr, chunk));
-    child.stdin!.on('error', (error: NodeJS.ErrnoException) => this.warn(`writing input to the process failed: ${error.code ?? error.message} (the process no longer reads its input)`, { code: error.code ?? 'unknown' }));
-    const started = await (this.starting = new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+    const spawnError = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
       child.once('spawn', () => resolve(undefined));
       child.once('error', (error) => resolve(error));
-    }));
-    if (started) return this.failed(started);
+    });
+    if (spawnError) throw this.failed(spawnError);
+    this.child = child;
+    this.pid = child.pid!;
+    try {
+      this.logger = openLog(this.pid);
+    } catch (error) {
+      // A session without a log does not run: the refusal answers once its process is gone.
+      signalGroup(this.pid, 'SIGKILL');
+      if (child.exitCode === null && child.signalCode === null) await new Promise((resolve) => child.once('exit', resolve));
+      this.status = 'failed';
+      this.resolveEnded();
+      throw error;
+    }
     this.status = 'running';
-    this.pid = child.pid;
-    this.logger.emit('process.started', `${command} started (pid ${child.pid})`, { pid: child.pid!, command, args: JSON.stringify(args), cwd });
+    // No I/O callback ran since the spawn: the pipes have buffered whatever the process wrote.
+    this.watch(child.stdout!, this.stdout);
+    this.watch(child.stderr!, this.stderr);
+    child.stdin!.on('error', (error: NodeJS.ErrnoException) => this.warn(`writing input to the process failed: ${error.code ?? error.message} (the process no longer reads its input)`, { code: error.code ?? 'unknown' }));
     child.on('error', (error: NodeJS.ErrnoException) => this.warn(`process error: ${error.message}`, { code: error.code ?? 'unknown' }));
-    child.once('close', (code, signal) => void this.onClose(code, signal));
+    child.once('exit', (code, signal) => void this.onExit(code, signal));
+    const shown = this.spec.shown;
+    this.logger.emit('process.started', `${shown.command} started (pid ${this.pid})`, { pid: this.pid, pgid: this.pid, command: shown.command, args: JSON.stringify(shown.args), cwd: shown.cwd });
   }
 
-  private async failed(error: NodeJS.ErrnoException): Promise<never> {
+  private failed(error: NodeJS.ErrnoException): SessionError {
     this.status = 'failed';
     this.endedAt = new Date().toISOString();
-    const { command, cwd } = this.spec;
-    // cwd was checked before spawning, so ENOENT means the command.
+    this.resolveEnded();
+    const { command } = this.spec;
+    // cwd and command were checked before spawning; this is a race or a file that is not a program.
     const why = error.code === 'ENOENT'
       ? `command ${JSON.stringify(command)} was not found (searched PATH)`
       : error.code === 'EACCES' ? `command ${JSON.stringify(command)} is not executable` : error.message;
-    const message = `cannot start session ${this.id}: ${why}; allowed: an executable command name or path and an existing cwd`;
-    this.logger.emit('error', message, { code: error.code ?? 'unknown', command, cwd });
-    await this.logger.close({ reason: 'spawn_failed' });
-    this.resolveEnded();
-    throw new SessionError(422, 'spawn_failed', message);
+    return new SessionError(422, 'spawn_failed', `cannot start session ${this.id}: ${why}; allowed: an executable command name or path and an existing cwd`);
   }
 
-  private onOutput(stream: OutputStream, chunk: Buffer): void {
-    stream.bytes += chunk.length;
-    let bytes = stream.held === undefined ? chunk : Buffer.concat([stream.held, chunk]);
-    const hold = incompleteUtf8Tail(bytes);
-    stream.held = hold === 0 ? undefined : Buffer.from(bytes.subarray(bytes.length - hold));
-    if (hold !== 0) bytes = bytes.subarray(0, bytes.length - hold);
-    if (bytes.length !== 0) this.record(stream, bytes);
-  }
-
-  private record(stream: OutputStream, bytes: Buffer): void {
-    const logger = this.logger;
-    const wantsPrompt = logger.isEnabled('prompt.detected');
-    if (!wantsPrompt) stream.tail = '';
-    if (!wantsPrompt && !logger.isEnabled('output')) {
-      this.spec.counters.filtered++;
-      return;
-    }
-    const body = textOrBytes(bytes);
-    this.emit('output', body, { stream: stream.name });
-    if (wantsPrompt && typeof body === 'string') this.detectPrompt(stream, body);
-  }
-
-  /** A prompt is an unfinished last line (no newline yet) that matches the pattern. */
-  private detectPrompt(stream: OutputStream, text: string): void {
-    const newline = text.lastIndexOf('\n');
-    stream.tail = newline === -1 ? stream.tail + text : text.slice(newline + 1);
-    if (stream.tail.length > MAX_LINE) stream.tail = stream.tail.slice(-MAX_LINE);
-    if (stream.tail !== '' && this.spec.promptPattern.test(stream.tail)) {
-      this.logger.emit('prompt.detected', stream.tail, { stream: stream.name });
-      stream.tail = '';
-    }
+  private watch(pipe: Readable, recorder: OutputRecorder): void {
+    pipe.on('data', (chunk: Buffer) => recorder.push(this.logger, chunk));
+    pipe.on('error', (error: NodeJS.ErrnoException) => this.warn(`reading ${recorder.name} failed: ${error.code ?? error.message}`, { stream: recorder.name, code: error.code ?? 'unknown' }));
   }
 
   /**
    * Write `data` to the process's stdin. Records `input` (full) and one `command.started`
-   * (prompts) per completed line, both naming the requester.
+   * (prompts) per completed line, both naming the requester; resolves once those records are
+   * durable (an acknowledgement means the audit record is on disk).
    */
-  input(data: string, who: Requester): { id: string; bytes: number; seq: number } {
+  async input(data: string, who: Requester): Promise<{ id: string; bytes: number; seq: number }> {
     const stdin = this.child?.stdin;
-    if (this.status !== 'running' || this.terminating) {
+    if (this.status !== 'running' || this.terminating || this.exiting) {
       throw new SessionError(409, this.status === 'starting' ? 'session_starting' : 'session_ended', `session ${this.id} is ${this.describeStatus()}; allowed: input to a running session`);
     }
     if (!stdin || stdin.destroyed || stdin.writableEnded) {
@@ -171,13 +181,27 @@ export class ManagedSession {
       throw new SessionError(429, 'input_backlog', `session ${this.id}: ${stdin.writableLength} bytes of earlier input are still unread by the process; allowed: up to ${this.spec.maxPendingInput} bytes pending, retry later`);
     }
     const bytes = Buffer.byteLength(data);
-    const attrs = { ...requesterAttributes(who), bytes };
-    this.emit('input', data, attrs);
-    this.commands(data, requesterAttributes(who));
+    const requester = requesterAttributes(who);
+    const seqBefore = this.logger.seq;
+    if (this.logger.isEnabled('input')) {
+      const recorded = this.inputRedactor.push(data);
+      const attrs: Record<string, AnyValue> = { ...requester, bytes };
+      // Characters that may begin a secret wait for the next input to be redacted with it.
+      if (this.inputRedactor.heldLength !== 0) attrs.held_chars = this.inputRedactor.heldLength;
+      this.logger.emit('input', recorded, attrs);
+      this.lastRequester = who;
+    } else {
+      this.inputRedactor.reset();
+      this.spec.counters.filtered++;
+    }
+    this.commands(data, requester);
+    const seq = this.logger.seq;
     stdin.write(data);
     this.inputBytes += bytes;
     this.inputs++;
-    return { id: this.id, bytes, seq: this.logger.seq };
+    // Nothing recorded (the level leaves input out): nothing to make durable.
+    if (seq !== seqBefore) await this.logger.flush();
+    return { id: this.id, bytes, seq };
   }
 
   /** One command.started per line completed by this input (lines may span inputs). */
@@ -186,7 +210,7 @@ export class ManagedSession {
     let match;
     while ((match = LINE_BREAK.exec(text)) !== null) {
       const line = text.slice(0, match.index);
-      if (line.trim() !== '') this.emit('command.started', line, attrs);
+      if (line.trim() !== '') this.logger.emit('command.started', line, attrs);
       text = text.slice(match.index + 1);
     }
     this.inputLine = text.length > MAX_LINE ? text.slice(-MAX_LINE) : text;
@@ -194,7 +218,7 @@ export class ManagedSession {
 
   /** Change the level; the result says where in the stream the switch happened. */
   setLevel(level: Level, who: Requester, by: string): SetLevelResult {
-    if (this.status !== 'running' || this.terminating) {
+    if (this.status !== 'running' || this.terminating || this.exiting) {
       throw new SessionError(409, this.status === 'starting' ? 'session_starting' : 'session_ended', `session ${this.id} is ${this.describeStatus()}; allowed: changing the level of a running session`);
     }
     this.logger.emit('api.request', `set level to ${level}`, apiRequestAttributes(who, 'set_level', { from: this.logger.level, to: level }));
@@ -202,54 +226,65 @@ export class ManagedSession {
     return { id: this.id, previous, level, seq: this.logger.seq, output_bytes: this.outputBytes };
   }
 
-  /** SIGTERM to the process group, SIGKILL after the grace period; resolves when the log is closed. */
+  /**
+   * SIGTERM to the process group, SIGKILL to what is left of it after the grace period.
+   * Resolves when the log is closed and no process of the group remains.
+   */
   async terminate(who: Requester | undefined): Promise<void> {
-    // start() awaited this first, so its continuation has set the status when this one runs.
-    if (this.status === 'starting') await this.starting;
-    if (this.status === 'running' && !this.terminating) {
-      this.terminating = true;
+    await this.startAttempt;
+    if (this.status !== 'running') return this.ended;
+    this.terminating ??= (async () => {
       if (who) this.logger.emit('api.request', 'terminate session', apiRequestAttributes(who, 'terminate'));
-      this.kill('SIGTERM');
-      this.killTimer = setTimeout(() => this.kill('SIGKILL'), this.spec.terminateGraceMs);
-      this.killTimer.unref();
-    }
-    await this.ended;
+      // The group may outlive the process (children that ignore SIGTERM): wait for all of it.
+      await killGroup(this.pid!, this.spec.terminateGraceMs, () => this.status === 'running');
+      await this.ended;
+    })();
+    return this.terminating;
   }
 
-  private kill(signal: NodeJS.Signals): void {
-    if (this.pid === undefined || this.status !== 'running') return;
-    try {
-      process.kill(-this.pid, signal);
-    } catch {
-      this.child?.kill(signal);
-    }
-  }
-
-  private async onClose(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
-    clearTimeout(this.killTimer);
-    for (const stream of [this.stdout, this.stderr]) {
-      if (stream.held !== undefined) this.record(stream, stream.held);
-      stream.held = undefined;
-    }
-    this.status = 'exited';
+  private async onExit(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
+    this.exiting = true;
     this.exitCode = code;
     this.signal = signal;
-    this.endedAt = new Date().toISOString();
+    await this.drainPipes();
+    this.stdout.end(this.logger);
+    this.stderr.end(this.logger);
+    const inputRest = this.inputRedactor.end();
+    if (inputRest !== '' && this.logger.isEnabled('input')) {
+      this.logger.emit('input', inputRest, { ...requesterAttributes(this.lastRequester!), bytes: 0, released_at_end: true });
+    }
     const attrs: Record<string, AnyValue> = { pid: this.pid! };
     if (code !== null) attrs.exit_code = code;
     if (signal !== null) attrs.signal = signal;
-    attrs.terminated = this.terminating;
+    attrs.terminated = this.terminating !== undefined;
     this.logger.emit('process.exited', signal !== null ? `killed by ${signal}` : `exited with code ${code}`, attrs);
     try {
       await this.logger.close({ reason: this.terminating ? 'terminated' : 'exited' });
     } finally {
+      // `exited` once its log is closed: a reader that sees it finds every file complete.
+      this.status = 'exited';
+      this.endedAt = new Date().toISOString();
       this.resolveEnded();
     }
   }
 
-  /** The facade counts what the level leaves out; `record` counts output it skips before emitting. */
-  private emit(event: string, body: AnyValue, attrs: Record<string, AnyValue>): boolean {
-    return this.logger.emit(event, body, attrs);
+  /**
+   * Read what the process wrote before it exited, then close the pipes. A pipe normally ends
+   * with the process; one still open is held by a grandchild, and waiting for it would keep
+   * the session running for as long as that lives. What the exited process wrote is already in
+   * the pipe, so it arrives within an event-loop turn or two: read until a turn brings nothing.
+   */
+  private async drainPipes(): Promise<void> {
+    const child = this.child!;
+    const pipes = [child.stdout!, child.stderr!];
+    const open = () => pipes.some((pipe) => !pipe.destroyed && !pipe.readableEnded);
+    for (let turn = 0; turn < DRAIN_TURNS && open(); turn++) {
+      const before = this.stdout.bytes + this.stderr.bytes;
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.stdout.bytes + this.stderr.bytes === before) break;
+    }
+    for (const pipe of pipes) pipe.destroy();
   }
 
   private warn(message: string, attrs: Record<string, AnyValue>): void {
@@ -259,6 +294,7 @@ export class ManagedSession {
   private describeStatus(): string {
     if (this.status === 'starting') return 'still starting';
     if (this.terminating && this.status === 'running') return 'being terminated';
+    if (this.exiting && this.status === 'running') return 'over (its process exited; its log is being closed)';
     if (this.status === 'failed') return 'not running (its command failed to start)';
     return this.signal !== null ? `over (its process was killed by ${this.signal})` : `over (its process exited with code ${this.exitCode})`;
   }

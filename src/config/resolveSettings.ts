@@ -40,7 +40,8 @@ const OPTION_KEYS: Readonly<Record<string, string>> = {
   durability: 'durability', otlp: 'otlp',
 };
 
-function readTable(path: string): Record<string, unknown> {
+/** Read, parse and validate a TOML configuration file; the whole document (the server reads its [session_server] table). */
+export function readConfigFile(path: string): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -54,7 +55,11 @@ function readTable(path: string): Record<string, unknown> {
     throw new ConfigError('(file)', `${path}: not valid TOML: ${(error as Error).message.split('\n')[0]}`);
   }
   configFromDocument(document, path); // validates the file on its own, so errors name the file
-  return (document.session_logging ?? {}) as Record<string, unknown>;
+  return document;
+}
+
+function readTable(path: string): Record<string, unknown> {
+  return (readConfigFile(path).session_logging ?? {}) as Record<string, unknown>;
 }
 
 const LOGS_EXPORTERS = ['otlp', 'console', 'none'];

@@ -3,6 +3,7 @@ import { createSessionLogging } from '../../../src/SessionLogging.ts';
 import { describeForwardingReport } from '../../../processors/ForwardingReport.ts';
 import { DEFAULT_HOST, DEFAULT_PORT, SessionServer } from '../../server/SessionServer.ts';
 import { TOKEN_ENV } from '../../server/auth.ts';
+import { readServerConfig } from '../../server/serverConfig.ts';
 
 interface ServeOptions {
   host: string;
@@ -27,7 +28,7 @@ export function register(program: Command): void {
     .option('--host <address>', 'address to bind; a non-loopback address requires a token', DEFAULT_HOST)
     .option('--port <n>', 'port to listen on (0 picks a free port)', parsePort, DEFAULT_PORT)
     .option('--dir <path>', 'logs directory (default: config dir, SESSION_LOGS_DIR, ~/.ccmux/logs)')
-    .option('--config <file>', 'TOML file with a [session_logging] table')
+    .option('--config <file>', 'TOML file with [session_logging] and [session_server] tables (docs/configuration.md)')
     .option('--token <secret>', `bearer token required on every request (or ${TOKEN_ENV})`)
     .option('--prompt-pattern <regex>', 'default pattern for prompt.detected (matched against the unfinished last line of output)')
     .action(async (options: ServeOptions, command: Command) => {
@@ -39,6 +40,7 @@ export function register(program: Command): void {
           forwarding: { onReport: (report) => process.stderr.write(`session-logs: ${describeForwardingReport(report)}\n`) },
         });
         server = new SessionServer({
+          ...readServerConfig(options.config),
           logging, host: options.host, port: options.port, token: options.token ?? process.env[TOKEN_ENV], promptPattern: options.promptPattern,
         });
       } catch (error) {
@@ -51,6 +53,9 @@ export function register(program: Command): void {
 /** Listen, then on SIGINT/SIGTERM terminate every session, flush the logs and return. */
 async function serveUntilSignal(server: SessionServer): Promise<void> {
   const url = await server.listen();
+  for (const orphan of server.orphans) {
+    process.stdout.write(`session-logs: session ${orphan.id} (${orphan.command}) outlived server pid ${orphan.server_pid}: process group ${orphan.pgid} ${orphan.killed ? 'killed' : 'still running (session_server.orphans = "kill" ends such groups)'}\n`);
+  }
   process.stdout.write(`session-logs: serving on ${url} (logs in ${server.logging.dir}); SIGINT or SIGTERM stops\n`);
   await new Promise<void>((resolve) => {
     let stopping = false;

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createSessionLogging } from '../../../src/SessionLogging.ts';
 import { SessionServer } from '../../../app/server/SessionServer.ts';
 import { tokenId } from '../../../app/server/auth.ts';
@@ -37,8 +39,45 @@ describe('session server: every bad input gets a 4xx that says what is allowed, 
     assertApiError(await t.call('POST', '/sessions', '[1,2]'), 400, 'invalid_request');
   });
 
-  it('rejects a body that is not JSON with 415', async () => {
+  it('rejects a body that is not JSON in UTF-8 with 415, text/plain and other charsets included', async () => {
     assertApiError(await t.call('POST', '/sessions', 'command=cat', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'unsupported_media_type');
+    assertApiError(await t.call('POST', '/sessions', '{"command":"cat"}', { 'content-type': 'text/plain' }), 415, 'unsupported_media_type');
+    assertApiError(await t.call('POST', '/sessions', '{"command":"cat"}', { 'content-type': 'application/json; charset=utf-16' }), 415, 'unsupported_media_type');
+    assertApiError(await t.call('POST', '/sessions/bystander/input', '{"data":"x"}', { 'content-type': 'application/json;charset=latin1' }), 415, 'unsupported_media_type');
+    // UTF-8, said or not, is JSON.
+    const utf8 = await t.call('POST', '/sessions/bystander/input', '{"data":"é\\n"}', { 'content-type': 'application/json; charset=UTF-8' });
+    assert.equal(utf8.status, 202, utf8.text);
+    echoed += Buffer.byteLength('é\n');
+  });
+
+  it('accepts DELETE with a JSON content-type and no body', async () => {
+    assert.equal((await t.call('POST', '/sessions', { id: 'gone', command: 'cat' })).status, 201);
+    const reply = await t.call('DELETE', '/sessions/gone', undefined, { 'content-type': 'application/json' });
+    assert.equal(reply.status, 200, reply.text);
+    assert.equal(reply.body.status, 'exited');
+  });
+
+  it('rejects env names that are not variable names, and NUL characters, with 400', async () => {
+    for (const env of [{ 'A=B': 'x' }, { '': 'x' }, { '1A': 'x' }, { 'A B': 'x' }, { A: 'x\u0000y' }]) {
+      const reply = await t.call('POST', '/sessions', { command: 'cat', env });
+      assertApiError(reply, 400, 'invalid_request');
+    }
+    assertApiError(await t.call('POST', '/sessions', { command: 'cat', args: ['a\u0000b'] }), 400, 'invalid_request');
+  });
+
+  it('refuses a prompt pattern the linear-time engine cannot take with 400, saying why', async () => {
+    const refusals: Array<[string, RegExp]> = [
+      ['(?=\\$)', /lookahead and lookbehind are not supported/],
+      ['(a)\\1', /backreferences are not supported/],
+      ['(a|aa){1,300}', /more than 1000/],
+    ];
+    for (const [prompt_pattern, why] of refusals) {
+      const reply = await t.call('POST', '/sessions', { id: 'pp', command: 'cat', prompt_pattern });
+      assertApiError(reply, 400, 'invalid_prompt_pattern');
+      assert.match(reply.body.error.message, why);
+    }
+    assertApiError(await t.call('POST', '/sessions', { id: 'pp', command: 'cat', prompt_pattern: 'x'.repeat(1001) }), 400, 'invalid_request');
+    assert.equal(existsSync(join(t.dir, 'pp')), false);
   });
 
   it('rejects an unknown level on create and on change, listing the levels', async () => {
@@ -81,20 +120,16 @@ describe('session server: every bad input gets a 4xx that says what is allowed, 
     assertApiError(await t.call('POST', '/sessions/bystander/input', { text: 'x' }), 400, 'invalid_request');
   });
 
-  it('reports a command that does not exist in the session log with 422, and a missing cwd', async () => {
+  it('refuses a command that does not exist, is not executable, or a missing cwd with 422, leaving nothing on disk', async () => {
     const reply = await t.call('POST', '/sessions', { id: 'ghost', command: 'no-such-command-osl', log_level: 'spawns' });
     assertApiError(reply, 422, 'spawn_failed');
     assert.match(reply.body.error.message, /no-such-command-osl.*not found/);
-    const lines = sessionLines(t.dir, 'ghost');
-    assertContiguous(lines);
-    // The error is a signals event; the session at spawns still has its lifecycle and who asked.
-    assert.deepEqual(lines.map((l) => l.event), ['session.created', 'api.request', 'session.terminated']);
-    assert.equal(lines.at(-1)!.attrs.reason, 'spawn_failed');
-    const signals = await t.call('POST', '/sessions', { id: 'ghost2', command: 'no-such-command-osl' });
-    assertApiError(signals, 422, 'spawn_failed');
-    const error = sessionLines(t.dir, 'ghost2').find((l) => l.event === 'error')!;
-    assert.deepEqual([error.severity, error.attrs.code], ['ERROR', 'ENOENT']);
+    const plain = join(tempDir('osl-plain-'), 'not-a-program');
+    writeFileSync(plain, 'echo hi\n', { mode: 0o644 });
+    assertApiError(await t.call('POST', '/sessions', { id: 'ghost2', command: plain }), 422, 'spawn_failed');
+    assertApiError(await t.call('POST', '/sessions', { id: 'ghost3', command: './no-such-script.sh' }), 422, 'spawn_failed');
     assertApiError(await t.call('POST', '/sessions', { id: 'nowhere', command: 'cat', cwd: '/no/such/dir/osl' }), 422, 'spawn_failed');
+    for (const id of ['ghost', 'ghost2', 'ghost3', 'nowhere']) assert.equal(existsSync(join(t.dir, id)), false, `${id} left a directory`);
     assertApiError(await t.call('GET', '/sessions/ghost'), 404, 'session_not_found');
   });
 

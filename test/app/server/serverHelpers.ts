@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createSessionLogging } from '../../../src/SessionLogging.ts';
+import { type SessionLoggingOptions, createSessionLogging } from '../../../src/SessionLogging.ts';
 import { SessionServer, type SessionServerOptions } from '../../../app/server/SessionServer.ts';
 import { tempDir } from '../../support/sessionFiles.ts';
 
@@ -17,9 +17,9 @@ export interface TestServer {
 }
 
 /** A real server on 127.0.0.1, port 0, logging into a fresh temp dir (env {}: no CCMUX_SESSION_LOG). */
-export async function startServer(options: Partial<SessionServerOptions> = {}): Promise<TestServer> {
+export async function startServer(options: Partial<SessionServerOptions> = {}, logging: SessionLoggingOptions = {}): Promise<TestServer> {
   const dir = tempDir('osl-server-');
-  const server = await SessionServer.start({ logging: createSessionLogging({ dir, env: {} }), host: '127.0.0.1', port: 0, terminateGraceMs: 2000, ...options });
+  const server = await SessionServer.start({ logging: createSessionLogging({ dir, env: {}, ...logging }), host: '127.0.0.1', port: 0, terminateGraceMs: 2000, ...options });
   const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> => {
     const init: RequestInit = { method, headers: { ...headers } };
     if (body !== undefined) {

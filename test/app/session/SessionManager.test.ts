@@ -50,7 +50,12 @@ describe('SessionManager', () => {
     await logging.shutdown();
     assert.deepEqual(['loud', 'quiet', 'asked'].map((id) => readMetadata(dir, id).level), ['full', 'prompts', 'spawns']);
     assert.equal(sessionLines(dir, 'loud').find((l) => l.event === 'output')!.body, `arg1 ${cwd} from-env\n`);
-    assert.deepEqual(readMetadata(dir, 'loud').attributes, { command: 'sh', args: JSON.stringify(['-c', 'echo "$1 $(pwd) $OSL_VAR"', 'sh', 'arg1']), cwd });
+    const { pid, pgid, pid_start_ticks: started, ...attributes } = readMetadata(dir, 'loud').attributes as Record<string, unknown>;
+    assert.deepEqual(attributes, { command: 'sh', args: JSON.stringify(['-c', 'echo "$1 $(pwd) $OSL_VAR"', 'sh', 'arg1']), cwd });
+    // The process leads its own group: its pid is the group id.
+    assert.equal(typeof pid, 'number');
+    assert.equal(pgid, pid);
+    assert.equal(typeof started, 'number');
   });
 
   it('honours cleanup_on_end: the session directory is removed when the session ends', async () => {
