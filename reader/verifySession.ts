@@ -56,10 +56,11 @@ interface Context {
  */
 async function* checkedStream(dir: string, stream: Stream, ctx: Context, summary: StreamSummary): AsyncGenerator<Entry> {
   const { meta, live, listed, report } = ctx;
-  // Audit lines that never reached the disk (a drop) or were removed (cap, retention) were
-  // still hashed into the chain: after them it continues from the range's chain_after (older
-  // files without it: it restarts at the next line, taken as given).
-  const chainBreaks = [...meta.removed, ...meta.drops].filter((range) => range.stream === stream).sort((a, b) => a.last_seq - b.last_seq);
+  // The chain runs over the audit lines written. Lines written and then removed (cap,
+  // retention) or lost with a replaced file are in it: after them it continues from the
+  // range's chain_after (a removal recorded without one: it restarts, taken as given).
+  // Dropped lines were never written and are not in it.
+  const chainBreaks = [...meta.removed, ...meta.drops.filter((drop) => drop.chain_after !== undefined)].filter((range) => range.stream === stream).sort((a, b) => a.last_seq - b.last_seq);
   let nextBreak = 0;
   // Seqs only grow, so one pointer walks the breaks: amortised O(1) per line.
   const chainBefore = (previous: number, seq: number, chain: string): string | null => {
@@ -218,8 +219,8 @@ export async function verifySession(root: string, sessionId: string): Promise<Pr
   if (meta.ended_at) {
     if (meta.last_seq < maxSeq) report({ kind: 'metadata', file: 'metadata.json', seq: maxSeq, message: `last_seq ${meta.last_seq} is below the highest seq in the files (${maxSeq})` });
     const audit = summaries.audit;
-    // Audit lines dropped or removed after the last one on disk moved the chain on: to their chain_after.
-    const after = [...meta.removed, ...meta.drops].filter((r) => r.stream === 'audit' && r.last_seq > audit.lastSeq).sort((a, b) => a.last_seq - b.last_seq).at(-1);
+    // Audit lines written after the last one on disk and then removed or lost moved the chain on: to their chain_after.
+    const after = [...meta.removed, ...meta.drops.filter((drop) => drop.chain_after !== undefined)].filter((r) => r.stream === 'audit' && r.last_seq > audit.lastSeq).sort((a, b) => a.last_seq - b.last_seq).at(-1);
     const expected = after ? after.chain_after : audit.lastChain;
     if (expected !== undefined && expected !== meta.chain_head) {
       report({ kind: 'broken_chain', file: 'metadata.json', seq: audit.lastSeq || undefined, message: `chain_head ${meta.chain_head || "''"} is not the chain of the last audit line (${audit.lastChain || 'none'}): audit lines at the end were deleted, or metadata.json was edited` });
