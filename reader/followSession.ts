@@ -5,7 +5,7 @@ import type { Stream } from '../format/fileNames.ts';
 import { assertSessionId } from '../format/sessionId.ts';
 import { readLines } from './readLines.ts';
 import { type LogLine, type ReadFilters, type SessionRecord, recordFilter } from './readSession.ts';
-import { streamFiles } from './sessionFiles.ts';
+import { type SessionFile, segmentBefore, withSegment } from './sessionFiles.ts';
 
 export interface FollowOptions {
   filters?: ReadFilters;
@@ -97,31 +97,17 @@ class StreamFollower {
     }
   }
 
-  private segmentBefore(number: number): { number: number } | undefined {
+  private segmentBefore(number: number): SessionFile | undefined {
+    return segmentBefore(this.dir, this.stream, number);
+  }
+
+  /** Run `read` on segment `number`; undefined when it is gone or damaged (verify reports that). */
+  private async withSegment<T>(number: number, read: (path: string, name: string) => Promise<T>): Promise<T | undefined> {
     try {
-      return streamFiles(this.dir, this.stream).filter((file) => !file.active && file.number < number).pop();
+      return await withSegment(this.dir, this.stream, number, (file) => read(file.path, file.name));
     } catch {
       return undefined;
     }
-  }
-
-  /** Run `read` on segment `number`, again under its new name if compression replaced it meanwhile. */
-  private async withSegment<T>(number: number, read: (path: string, name: string) => Promise<T>): Promise<T | undefined> {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      let file;
-      try {
-        file = streamFiles(this.dir, this.stream).find((candidate) => candidate.number === number);
-      } catch {
-        return undefined;
-      }
-      if (!file) return undefined;
-      try {
-        return await read(file.path, file.name);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return undefined; // damaged: verify reports it
-      }
-    }
-    return undefined;
   }
 
   private async drain(out: SessionRecord[]): Promise<void> {

@@ -5,7 +5,7 @@ import { LEVELS, isLevel } from '../../../src/levels.ts';
 import { type ReadFilters, readSession, timeBound } from '../../../reader/readSession.ts';
 import { isValidSessionId } from '../../../format/sessionId.ts';
 import { type DirOptions, fail, logSettings, usageError, withDirOptions } from '../format/logDir.ts';
-import { formatRecord } from '../format/recordLine.ts';
+import { formatRecord, problemText } from '../format/recordLine.ts';
 
 interface ShowOptions extends DirOptions {
   json?: boolean;
@@ -64,7 +64,7 @@ export function register(program: Command): void {
       const colour = process.stdout.isTTY === true && !options.json && !process.env.NO_COLOR;
       let problems = 0;
       for await (const { record, line } of readSession(root, id, filters, (problem) => {
-        process.stderr.write(`session-logs show: ${problem.file}:${problem.lineNumber}: ${problem.kind}: ${problem.message}\n`);
+        process.stderr.write(`session-logs show: ${problemText(problem)}\n`);
         // The last line of an active file may be a write under way (live session): noted, not a failure.
         if (!(problem.kind === 'torn' && problem.active)) problems++;
       })) {
