@@ -1,12 +1,10 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { followSession } from '../../../reader/followSession.ts';
 import type { SessionRecord } from '../../../reader/readSession.ts';
 import { tailSession } from '../../../reader/tailSession.ts';
-import { fail, usageError } from '../format/logDir.ts';
+import { usageError } from '../format/logDir.ts';
 import { formatRecord, problemText } from '../format/recordLine.ts';
-import { filterOptions, sessionArguments } from './show.ts';
+import { filterOptions, type ShowOptions, sessionArguments } from './show.ts';
 
 const POLL_MS = 200;
 
@@ -19,11 +17,12 @@ export function register(program: Command): void {
   filterOptions(program.command('tail <id>').description('print the last records of a session; -f follows new ones across rotations'))
     .option('-n, --lines <count>', 'records to print first', '10')
     .option('-f, --follow', 'keep printing records as they are written (Ctrl-C ends)')
-    .action(async (id: string, options: Parameters<typeof sessionArguments>[2] & { lines: string; follow?: boolean }, command: Command) => {
+    .action(async (id: string, options: ShowOptions & { lines: string; follow?: boolean }, command: Command) => {
       const count = Number(options.lines);
       if (!Number.isInteger(count) || count < 0) usageError(command, `-n ${JSON.stringify(options.lines)} is not allowed; allowed: an integer >= 0`);
-      const { root, filters } = sessionArguments(command, id, options);
-      if (!existsSync(join(root, id, 'metadata.json'))) return fail(command, `no session ${id} in ${root}`);
+      const session = await sessionArguments(command, id, options);
+      if (!session) return;
+      const { root, filters } = session;
       const colour = process.stdout.isTTY === true && !options.json && !process.env.NO_COLOR;
       const print = (item: SessionRecord) => process.stdout.write((options.json ? item.line : formatRecord(item.record, colour)) + '\n');
       let problems = 0;
