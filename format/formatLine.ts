@@ -53,7 +53,7 @@ function formatAttributes(attributes: Attributes): string {
 
 /**
  * One JSONL line for a record that passed SessionLevelProcessor, without the closing brace,
- * so an audit writer can append `,"chain":"..."`. Keys in the order of DESIGN.md.
+ * so an audit writer can append `,"chain":"..."`. Keys in the order of docs/architecture.md.
  */
 export function formatLineOpen(record: ReadableLogRecord, sessionId: string): string {
   const attributes = record.attributes;

@@ -15,7 +15,7 @@ export interface RouteContext {
   responses: ReadonlyMap<number, number>;
 }
 
-/** The HTTP API of DESIGN.md ("Session server and CLI"). */
+/** The HTTP API of docs/server.md (its design: docs/architecture.md). */
 export function registerRoutes(app: FastifyInstance, context: RouteContext): void {
   const { manager } = context;
   const who = (request: FastifyRequest): Requester => ({

@@ -1,6 +1,6 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { delimiter, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { usageError } from '../format/logDir.ts';
@@ -86,12 +86,14 @@ async function runDemo(dir: string): Promise<void> {
   };
   try {
     say('Three sessions at three levels:');
-    await api('POST', '/sessions', { id: 'calc', command: process.execPath, args: ['-e', CALC], log_level: 'full' });
+    // `node` found first in the demo's own runtime directory: the logs read `node -e ...`, not this machine's path.
+    const env = { PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}` };
+    await api('POST', '/sessions', { id: 'calc', command: 'node', args: ['-e', CALC], env, log_level: 'full' });
     await api('POST', '/sessions', { id: 'shell', command: 'sh', args: ['-c', SHELL], log_level: 'prompts' });
-    await api('POST', '/sessions', { id: 'ticker', command: process.execPath, args: ['-e', TICKER], log_level: 'signals' });
+    await api('POST', '/sessions', { id: 'ticker', command: 'node', args: ['-e', TICKER], env, log_level: 'signals' });
     await waitFor('calc', (s) => s.output_bytes.stdout > 0);
     say('\nInput (each line is also a command.started record):');
-    for (const data of ['6 * 7\n', '2 ** 10\n', 'Math.sqrt(2)\n']) {
+    for (const data of ['6 * 7\n', '2 ** 10\n', 'Math.sqrt(2)\n', "Array.from({ length: 16 }, (_, i) => 2 ** i).join(' ')\n"]) {
       await api('POST', '/sessions/calc/input', { data });
       await pause(60);
     }

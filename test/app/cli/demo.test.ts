@@ -37,7 +37,7 @@ describe('session-logs demo', () => {
       assert.equal(lines.at(-1)!.event, 'session.terminated');
     }
     const calc = sessionLines(dir, 'calc');
-    assert.deepEqual(calc.filter((l) => l.event === 'command.started').map((l) => l.body), ['6 * 7', '2 ** 10', 'Math.sqrt(2)']);
+    assert.deepEqual(calc.filter((l) => l.event === 'command.started').map((l) => l.body), ['6 * 7', '2 ** 10', 'Math.sqrt(2)', "Array.from({ length: 16 }, (_, i) => 2 ** i).join(' ')"]);
     assert.ok(calc.some((l) => l.event === 'output' && (l.body as string).includes('1024')));
     assert.ok(calc.some((l) => l.event === 'prompt.detected' && l.body === 'calc> '));
     const ticker = sessionLines(dir, 'ticker');
@@ -61,7 +61,7 @@ describe('session-logs demo', () => {
       assert.ok(full.startsWith(kept), `${kept} is the start of ${full}`);
       assert.match(kept.at(-1)! + full[kept.length], /[\s/,;:=]/, `cut at a boundary: ${body}`);
     }
-    assert.ok(cut >= 2, `${cut} long bodies were cut`);
+    assert.ok(cut >= 1, `${cut} long bodies were cut`);
   });
 
   it('ends by printing the commands to look at what it wrote, and each runs', async () => {
