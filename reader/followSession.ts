@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Stream } from '../format/fileNames.ts';
 import { assertSessionId } from '../format/sessionId.ts';
 import { readLines } from './readLines.ts';
-import { type LogLine, type ReadFilters, type SessionRecord, recordFilter } from './readSession.ts';
+import { type ReadFilters, type SessionRecord, parseRecord, recordFilter } from './readSession.ts';
 import { type SessionFile, segmentBefore, withSegment } from './sessionFiles.ts';
 
 export interface FollowOptions {
@@ -18,15 +18,6 @@ export interface FollowOptions {
 }
 
 const CHUNK = 64 * 1024;
-
-function parse(text: string): LogLine | undefined {
-  try {
-    const record = JSON.parse(text) as LogLine;
-    return typeof record === 'object' && record !== null && typeof record.seq === 'number' ? record : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Follows one stream's active file through an open handle, reading only bytes added since
@@ -80,7 +71,7 @@ class StreamFollower {
       const segment = this.segmentBefore(number);
       if (!segment) break;
       const first = await this.withSegment(segment.number, async (path) => {
-        for await (const line of readLines(path)) return parse(line.text)?.seq;
+        for await (const line of readLines(path)) return parseRecord(line.text)?.seq;
         return undefined;
       });
       if (first === undefined) break;
@@ -129,7 +120,7 @@ class StreamFollower {
   }
 
   private take(text: string, file: string, lineNumber: number, out: SessionRecord[]): void {
-    const record = text === '' ? undefined : parse(text);
+    const record = text === '' ? undefined : parseRecord(text);
     if (!record || record.seq <= this.lastSeq) return;
     this.lastSeq = record.seq;
     out.push({ record, line: text, file, lineNumber });

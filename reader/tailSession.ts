@@ -4,7 +4,7 @@ import { type Stream, STREAMS } from '../format/fileNames.ts';
 import { assertSessionId } from '../format/sessionId.ts';
 import { readLines } from './readLines.ts';
 import { readLinesBackward } from './readLinesBackward.ts';
-import { type LogLine, type ReadFilters, type ReadProblem, type SessionRecord, recordFilter } from './readSession.ts';
+import { type LogLine, type ReadFilters, type ReadProblem, type SessionRecord, parseRecord, recordFilter } from './readSession.ts';
 import { ACTIVE_NUMBER, type SessionFile, segmentBefore, streamFiles, withSegment } from './sessionFiles.ts';
 
 export interface SessionTail {
@@ -20,15 +20,6 @@ interface StreamTail {
   lastSeq: number;
   /** Lowest seq taken so far: an older file only counts below it (a rotation during the read shows a file twice). */
   floor: number;
-}
-
-function parse(text: string): LogLine | undefined {
-  try {
-    const record = JSON.parse(text) as LogLine;
-    return typeof record === 'object' && record !== null && typeof record.seq === 'number' ? record : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -47,7 +38,7 @@ async function tailStream(dir: string, stream: Stream, count: number, matches: (
       if (!file.active) onProblem({ file: file.name, lineNumber, kind: 'torn', active: false, message: 'last line has no newline (torn by a crash)' });
       return undefined;
     }
-    const record = parse(text);
+    const record = parseRecord(text);
     if (!record) onProblem({ file: file.name, lineNumber, kind: 'unparseable', active: file.active, message: 'not a record with a numeric seq' });
     return record;
   };

@@ -21,12 +21,12 @@ const READERS: string[][] = [['ls'], ['show', 's-1'], ['tail', 's-1'], ['verify'
 
 describe('session-logs exit status: 0 ok, 1 a problem found, 2 a usage error', () => {
   it('a log directory that does not exist is a problem found (1), named with where it came from', async () => {
-    for (const args of READERS) {
+    await Promise.all(READERS.map(async (args) => {
       const run = await runCli([...args, '--dir', '/does/not/exist']);
       assert.equal(run.code, 1, `${args.join(' ')}: ${run.stdout}${run.stderr}`);
       assert.match(run.stderr, /^session-logs \S+: no log directory \/does\/not\/exist \(--dir\)$/m, args.join(' '));
       assert.equal(run.stdout, '', `${args.join(' ')} printed nothing as if it had found an empty directory`);
-    }
+    }));
     const fromEnv = await runCli(['prune'], { SESSION_LOGS_DIR: '/does/not/exist' });
     assert.equal(fromEnv.code, 1);
     assert.match(fromEnv.stderr, /no log directory \/does\/not\/exist \(SESSION_LOGS_DIR\)/);
@@ -44,11 +44,13 @@ describe('session-logs exit status: 0 ok, 1 a problem found, 2 a usage error', (
       [notToml, /broken\.toml: not valid TOML/],
       [badValue, /session_logging\.retention_days = "a week".*allowed/],
     ];
-    await Promise.all(READERS.flatMap((args) => cases.map(async ([file, message]) => {
+    // Every kind of mistake with one command, and one mistake with every command.
+    const runs = [...cases.map((entry) => [READERS[0]!, entry] as const), ...READERS.slice(1).map((args) => [args, cases[2]!] as const)];
+    await Promise.all(runs.map(async ([args, [file, message]]) => {
       const run = await runCli([...args, '--dir', root, '--config', file]);
       assert.equal(run.code, 2, `${args.join(' ')} --config ${file}: ${run.stderr}`);
       assert.match(run.stderr, message);
-    })));
+    }));
   });
 
   it('reading ignores CCMUX_SESSION_LOG, which only writers use: a bad value there does not stop ls', async () => {
@@ -76,15 +78,15 @@ describe('session-logs exit status: 0 ok, 1 a problem found, 2 a usage error', (
 
   it('an invalid session id is a usage error (2) and a missing session a problem found (1)', async () => {
     const root = await oneSession();
-    for (const command of ['show', 'tail', 'verify']) {
+    await Promise.all(['show', 'tail', 'verify'].map(async (command) => {
       const invalid = await runCli([command, '../etc', '--dir', root]);
       assert.equal(invalid.code, 2, command);
       assert.match(invalid.stderr, /invalid session id "\.\.\/etc".*; allowed: 1-128 characters/);
-    }
-    for (const command of ['show', 'tail']) {
+    }));
+    await Promise.all(['show', 'tail'].map(async (command) => {
       const missing = await runCli([command, 'nobody', '--dir', root]);
       assert.equal(missing.code, 1, command);
       assert.match(missing.stderr, /no session nobody in /);
-    }
+    }));
   });
 });
