@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../support/sessionFiles.ts';
@@ -184,6 +185,21 @@ describe('the packed tarball, installed in a fresh project outside the repositor
       });
     });
   }
+
+  it('the installed demo writes to a new temp directory, not into node_modules, and ends with commands that run', () => {
+    const bin = join(project, 'node_modules/.bin/session-logs');
+    const demo = ok(run(process.execPath, bin, ['demo'], project), 'session-logs demo');
+    const dir = /logs in (\S+)\n/.exec(demo)?.[1] ?? '';
+    assert.ok(dir.startsWith(join(tmpdir(), 'session-logs-demo-')), `the demo wrote to ${dir}`);
+    assert.equal(existsSync(join(project, 'node_modules/otel-session-logs/demo-logs')), false);
+    const commands = demo.slice(demo.indexOf('Look at what it wrote:\n')).split('\n').slice(1).map((line) => line.trim()).filter(Boolean);
+    assert.equal(commands.length, 5);
+    for (const command of commands) {
+      assert.match(command, /^npx session-logs /);
+      ok(run(process.execPath, bin, command.replace(/^npx session-logs /, '').split(' '), project), command);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it('a strict TypeScript consumer (strict, exactOptionalPropertyTypes, nodenext) type-checks with 0 errors, ESM and CommonJS', () => {
     writeFileSync(join(project, 'tsconfig.json'), JSON.stringify(STRICT_TSCONFIG));
