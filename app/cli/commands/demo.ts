@@ -164,10 +164,10 @@ async function printReport(dir: string): Promise<void> {
     // The ticker's output is a long run of alike lines: its first and last stand for it.
     const kept = id === 'ticker' ? records.filter((item, i) => item.record.event !== 'output' || records[i - 1]?.record.event !== 'output' || records[i + 1]?.record.event !== 'output') : records;
     say(`\nMerged transcript of ${id}, as \`session-logs show ${id}\` prints it${id === 'ticker' ? ' (runs of output shortened)' : ''}:`);
-    kept.slice(0, 24).forEach((item, i) => {
+    kept.slice(0, 30).forEach((item, i) => {
       if (i > 0 && item.record.seq - kept[i - 1]!.record.seq > 1) say('    ...');
       say(formatRecord(item.record, false));
     });
-    if (kept.length > 24) say(`    ... ${kept.length - 24} more`);
+    if (kept.length > 30) say(`    ... ${kept.length - 30} more`);
   }
 }
