@@ -3,7 +3,7 @@ import type { LogLine, ReadProblem } from '../../../reader/readSession.ts';
 const COLOURS: Record<string, string> = { audit: '\x1b[36m', ERROR: '\x1b[31m', WARN: '\x1b[33m' };
 const RESET = '\x1b[0m';
 /** Where text may be cut: after a space, a path or list separator. */
-const BOUNDARY = /[\s/,;:=]/;
+const BOUNDARY = new Set([' ', '\t', '\n', '/', ',', ';', ':', '=']);
 
 /**
  * `text` in at most `width` characters: cut at the last word boundary that keeps at least
@@ -13,7 +13,7 @@ export function shorten(text: string, width: number): string {
   if (text.length <= width) return text;
   const room = width - 3;
   for (let at = room; at >= room / 2; at--) {
-    if (BOUNDARY.test(text[at - 1]!)) return text.slice(0, at).trimEnd() + '...';
+    if (BOUNDARY.has(text[at - 1]!)) return text.slice(0, at).trimEnd() + '...';
   }
   return text.slice(0, room) + '...';
 }
