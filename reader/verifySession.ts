@@ -39,6 +39,17 @@ interface StreamSummary {
   lines: number;
 }
 
+/** How far a check has come: lines read so far (both files) and the file being read. */
+export interface VerifyProgress {
+  lines: number;
+  file: string;
+}
+
+export interface VerifyOptions {
+  /** Called when a file is started and every 10,000 lines, e.g. for a progress line. */
+  onProgress?: (progress: VerifyProgress) => void;
+}
+
 interface Context {
   meta: SessionMetadata;
   live: boolean;
@@ -47,6 +58,16 @@ interface Context {
   missing: MissingSeqs;
   /** Files that yielded at least one line. */
   seen: Set<string>;
+  /** Called for every line read, with the file's name. */
+  progress: (file: string, newFile: boolean) => void;
+}
+
+function progressReporter(onProgress: VerifyOptions['onProgress']): Context['progress'] {
+  if (!onProgress) return () => {};
+  let lines = 0;
+  return (file, newFile) => {
+    if (newFile || ++lines % 10_000 === 0) onProgress({ lines, file });
+  };
 }
 
 /**
@@ -84,6 +105,7 @@ async function* checkedStream(dir: string, stream: Stream, ctx: Context, summary
       endFile();
       file = item.file;
       counts = { lines: 0, first: 0, last: 0 };
+      ctx.progress(file.name, true);
       // A live writer lists a new segment in metadata.json a moment after rotating it.
       if (!file.active && !listed.has(file.name) && !live) report({ kind: 'unlisted_segment', file: file.name, message: 'segment on disk that metadata.json does not list' });
     }
@@ -93,6 +115,7 @@ async function* checkedStream(dir: string, stream: Stream, ctx: Context, summary
       continue;
     }
     const { text, lineNumber } = item;
+    ctx.progress(name, false);
     if (text === '') continue;
     if (item.torn) {
       if (!(live && item.file.active)) report({ kind: 'torn', file: name, line: lineNumber, message: 'last line has no newline (a crash mid-write, or a truncated file; reopening the session repairs an active file)' });
@@ -162,7 +185,7 @@ function readMetadata(dir: string, report: Report): SessionMetadata | undefined 
  * A live session is checked as far as its writer has written: a line being written, a
  * segment not yet listed, and seqs still buffered for the other file are not problems.
  */
-export async function verifySession(root: string, sessionId: string): Promise<Problem[]> {
+export async function verifySession(root: string, sessionId: string, options: VerifyOptions = {}): Promise<Problem[]> {
   assertSessionId(sessionId);
   const dir = join(root, sessionId);
   const problems: Problem[] = [];
@@ -176,7 +199,7 @@ export async function verifySession(root: string, sessionId: string): Promise<Pr
     if (!existsSync(join(dir, segment.file)) && !(live && renamed)) report({ kind: 'missing_segment', file: segment.file, seq: segment.first_seq, message: `listed in metadata.json (seq ${segment.first_seq}-${segment.last_seq}) but not on disk` });
   }
   const missing = new MissingSeqs(meta);
-  const ctx: Context = { meta, live, listed, report, missing, seen: new Set() };
+  const ctx: Context = { meta, live, listed, report, missing, seen: new Set(), progress: progressReporter(options.onProgress) };
   const summaries: Record<Stream, StreamSummary> = { system: { lastSeq: 0, lastChain: '', lines: 0 }, audit: { lastSeq: 0, lastChain: '', lines: 0 } };
   const streams = (['system', 'audit'] as const).map((stream) => checkedStream(dir, stream, ctx, summaries[stream]));
   const heads = await Promise.all(streams.map((s) => s.next()));
