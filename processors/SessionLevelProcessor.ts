@@ -1,4 +1,5 @@
-import { type Context, diag } from '@opentelemetry/api';
+import { type Context, type HrTime, diag } from '@opentelemetry/api';
+import { hrTime } from '@opentelemetry/core';
 import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
 import { ATTR_CATEGORY, ATTR_EVENT_NAME, ATTR_SEQ, ATTR_SESSION_ID, ATTR_TIER, isCategory } from '../src/attributes.ts';
 import { EVENT_CATALOGUE, UNKNOWN_EVENT_SPEC } from '../src/catalogue.ts';
@@ -60,6 +61,8 @@ export interface SessionLevelProcessorOptions {
   unsessioned?: LogRecordProcessor[] | undefined;
   /** Resource and scope of the log_level.changed records this processor writes itself (default: those of the last record seen). */
   origin?: RecordOrigin | undefined;
+  /** The time of the records this processor writes itself (default: now). */
+  now?: (() => HrTime) | undefined;
 }
 
 export interface LevelProcessorStats {
@@ -90,6 +93,7 @@ export class SessionLevelProcessor implements LogRecordProcessor {
   private readonly eventNameAttribute: boolean;
   private readonly reportedIds = new Set<string>();
   private origin: RecordOrigin | undefined;
+  private readonly now: () => HrTime;
   private shutdownOnce: Promise<void> | undefined;
 
   constructor(options: SessionLevelProcessorOptions) {
@@ -103,6 +107,7 @@ export class SessionLevelProcessor implements LogRecordProcessor {
     this.redactions = compileRedactions(options.redact ?? [], 'SessionLevelProcessor: options.redact');
     this.eventNameAttribute = options.eventNameAttribute ?? false;
     this.origin = options.origin;
+    this.now = options.now ?? hrTime;
     this.store = options.store ?? options.processors.find((p): p is SessionFileProcessor => p instanceof SessionFileProcessor)?.store;
   }
 
@@ -139,7 +144,7 @@ export class SessionLevelProcessor implements LogRecordProcessor {
     state.rank = levelRank(next);
     state.stored?.levelChanged(previous, next, by);
     const spec = EVENT_CATALOGUE.get('log_level.changed')!;
-    this.onEmit(new LevelChangeRecord(this.origin, spec, `log level ${previous} -> ${next}`, {
+    this.onEmit(new LevelChangeRecord(this.origin, this.now(), spec, `log level ${previous} -> ${next}`, {
       [ATTR_SESSION_ID]: sessionId, [ATTR_TIER]: spec.tier, [ATTR_CATEGORY]: spec.category, [ATTR_SEQ]: 0, from: previous, to: next, by,
     }));
     return { previous, level: next, seq: state.seq };
