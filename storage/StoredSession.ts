@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Attributes, HrTime, SpanContext } from '@opentelemetry/api';
 import { type Compression, METADATA_FILE, STREAMS, type Stream, segmentFileNames } from '../format/fileNames.ts';
 import { formatLineOpen, sessionPart } from '../format/formatLine.ts';
-import { type SegmentInfo, type SessionMetadata, type StoredSegment, newMetadata } from '../format/sessionMetadata.ts';
+import { type SegmentInfo, type SessionMetadata, type StoredSegment, newMetadata, removedEntry } from '../format/sessionMetadata.ts';
 import type { BufferPool } from './BufferPool.ts';
 import type { FdBudget } from './FdBudget.ts';
 import type { FileSystem } from './FileSystem.ts';
@@ -470,10 +470,7 @@ export class StoredSession {
       const at = this.ctx.clock().toISOString();
       for (const segment of remove) {
         this.meta.segments.splice(this.meta.segments.indexOf(segment), 1);
-        this.meta.removed.push({
-          file: segment.file, stream: segment.stream, first_seq: segment.first_seq, last_seq: segment.last_seq, lines: segment.lines, reason: 'cap', at,
-          ...(segment.last_chain !== undefined ? { chain_after: segment.last_chain } : {}),
-        });
+        this.meta.removed.push(removedEntry(segment, 'cap', at));
         this.compressor?.forget(join(this.dir, segment.file));
         this.unlinkAfterWrite.push(segment.file);
       }
@@ -493,10 +490,7 @@ export class StoredSession {
     const at = this.ctx.clock().toISOString();
     for (const segment of old) {
       this.meta.segments.splice(this.meta.segments.indexOf(segment), 1);
-      this.meta.removed.push({
-        file: segment.file, stream: segment.stream, first_seq: segment.first_seq, last_seq: segment.last_seq, lines: segment.lines, reason: 'retention', at,
-        ...(segment.last_chain !== undefined ? { chain_after: segment.last_chain } : {}),
-      });
+      this.meta.removed.push(removedEntry(segment, 'retention', at));
       this.unlinkAfterWrite.push(segment.file);
     }
     await this.metadataFile.write();

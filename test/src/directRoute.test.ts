@@ -62,3 +62,22 @@ describe('the direct route (files only, no SDK record)', () => {
     assert.equal(error.session_id, 'same', 'a caller cannot set the line\'s own fields through attributes');
   });
 });
+
+describe('emit never throws for what a record holds', () => {
+  it('writes a body that is not JSON (a cycle, a bigint) on both routes, and a throwing processor does not reach the caller', async () => {
+    const thrower: LogRecordProcessor = { onEmit() { throw new Error('boom'); }, forceFlush: async () => {}, shutdown: async () => {} };
+    for (const processors of [[], [thrower]]) {
+      const root = tempDir();
+      const logging = createSessionLogging({ dir: root, env: {}, retention: false, processors });
+      const log = logging.open('odd', { level: 'full' });
+      const cycle: Record<string, unknown> = { a: 1 };
+      cycle.self = cycle;
+      assert.equal(log.emit('output', cycle as never), true);
+      assert.equal(log.emit('output', 12345678901234567890n as never), true);
+      await logging.shutdown();
+      const bodies = readFileSync(join(root, 'odd', 'system.jsonl'), 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line).body);
+      assert.deepEqual(bodies.slice(1, 3), ['[object Object]', '12345678901234567890']);
+      assert.equal(logging.stats().levels.errors, processors.length === 0 ? 0 : 4, 'session.created, two outputs, session.terminated');
+    }
+  });
+});
