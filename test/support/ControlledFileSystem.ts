@@ -25,6 +25,7 @@ export class ControlledFileSystem {
   /** Completed calls, by name (to see what a run exercised). */
   readonly completed = new Map<string, number>();
   private dead = false;
+  private readonly descriptors = new Set<number>();
 
   constructor() {
     const failing = (kind: string) => (this.fault?.kinds.has(kind) ? Object.assign(new Error(`${this.fault.code}: injected fault`), { code: this.fault.code }) : undefined);
@@ -58,7 +59,10 @@ export class ControlledFileSystem {
         fs.writeFileSync(fd, data);
       }),
       sync: () => promise('handle.sync', () => fs.fsyncSync(fd)),
-      close: () => promise('handle.close', () => fs.closeSync(fd)),
+      close: () => promise('handle.close', () => {
+        this.descriptors.delete(fd);
+        fs.closeSync(fd);
+      }),
     });
     const promises = {
       readdir: (path: fs.PathLike) => promise('readdir', () => fs.readdirSync(path)),
@@ -68,7 +72,11 @@ export class ControlledFileSystem {
       lstat: (path: fs.PathLike) => promise('lstat', () => fs.lstatSync(path)),
       rename: (from: fs.PathLike, to: fs.PathLike) => promise('rename', () => fs.renameSync(from, to)),
       rm: (path: fs.PathLike, options?: fs.RmOptions) => promise('rm', () => fs.rmSync(path, options)),
-      open: (path: fs.PathLike, flags: string | number = "r", mode?: number) => promise('open', () => handle(fs.openSync(path, flags, mode))),
+      open: (path: fs.PathLike, flags: string | number = 'r', mode?: number) => promise('open', () => {
+        const fd = fs.openSync(path, flags, mode);
+        this.descriptors.add(fd);
+        return handle(fd);
+      }),
     };
     const syncFault = <A extends unknown[], R>(fn: (...args: A) => R) => (...args: A): R => {
       const error = failing('writeSync');
@@ -81,6 +89,16 @@ export class ControlledFileSystem {
       return fn(...args);
     }) as F;
     const syncCalls = Object.fromEntries(Object.entries(fs).filter(([name, value]) => name.endsWith('Sync') && typeof value === 'function').map(([name, value]) => [name, alive(value as (...args: never[]) => unknown)]));
+    // The descriptors this "process" holds, closed by die() as the kernel closes a killed process's.
+    syncCalls.openSync = alive(((...args: Parameters<typeof fs.openSync>) => {
+      const fd = fs.openSync(...args);
+      this.descriptors.add(fd);
+      return fd;
+    }) as (...args: never[]) => unknown);
+    syncCalls.closeSync = alive(((fd: number) => {
+      this.descriptors.delete(fd);
+      fs.closeSync(fd);
+    }) as (...args: never[]) => unknown);
     this.fs = {
       ...fs,
       ...syncCalls,
@@ -95,11 +113,18 @@ export class ControlledFileSystem {
       lstat: ((path: fs.PathLike, done: (error: NodeJS.ErrnoException | null, stat?: fs.Stats) => void) => later('lstat', 'stat', () => fs.lstatSync(path), done)) as typeof fs.lstat,
       rename: ((from: fs.PathLike, to: fs.PathLike, done: (error: NodeJS.ErrnoException | null) => void) => later('rename', 'rename', () => fs.renameSync(from, to), done)) as typeof fs.rename,
       unlink: ((path: fs.PathLike, done: (error: NodeJS.ErrnoException | null) => void) => later('unlink', 'unlink', () => fs.unlinkSync(path), done)) as typeof fs.unlink,
-      open: ((path: fs.PathLike, flags: number, done: (error: NodeJS.ErrnoException | null, fd?: number) => void) => later('open', 'open', () => fs.openSync(path, flags), done)) as unknown as typeof fs.open,
+      open: ((path: fs.PathLike, flags: number, done: (error: NodeJS.ErrnoException | null, fd?: number) => void) => later('open', 'open', () => {
+        const fd = fs.openSync(path, flags);
+        this.descriptors.add(fd);
+        return fd;
+      }, done)) as unknown as typeof fs.open,
       fstat: ((fd: number, done: (error: NodeJS.ErrnoException | null, stat?: fs.Stats) => void) => later('fstat', 'stat', () => fs.fstatSync(fd), done)) as typeof fs.fstat,
       read: ((fd: number, buffer: Buffer, offset: number, length: number, position: number, done: (error: NodeJS.ErrnoException | null, bytes?: number) => void) => later('read', 'read', () => fs.readSync(fd, buffer, offset, length, position), done)) as unknown as typeof fs.read,
       ftruncate: ((fd: number, size: number, done: (error: NodeJS.ErrnoException | null) => void) => later('ftruncate', 'write', () => fs.ftruncateSync(fd, size), done)) as typeof fs.ftruncate,
-      close: ((fd: number, done: (error: NodeJS.ErrnoException | null) => void) => later('close', 'close', () => fs.closeSync(fd), done)) as typeof fs.close,
+      close: ((fd: number, done: (error: NodeJS.ErrnoException | null) => void) => later('close', 'close', () => {
+        this.descriptors.delete(fd);
+        fs.closeSync(fd);
+      }, done)) as typeof fs.close,
     };
   }
 
@@ -122,5 +147,7 @@ export class ControlledFileSystem {
   die(): void {
     this.dead = true;
     for (const call of [...this.pending]) call.abandon();
+    for (const fd of this.descriptors) fs.closeSync(fd);
+    this.descriptors.clear();
   }
 }
