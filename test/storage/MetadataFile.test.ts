@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MetadataFile } from '../../storage/MetadataFile.ts';
+import { type HeldCall, QueuedFileSystem } from '../support/QueuedFileSystem.ts';
+import { tempDir } from '../support/sessionFiles.ts';
+
+interface Fixture {
+  q: QueuedFileSystem;
+  file: MetadataFile;
+  dir: string;
+  /** The state each write snapshots: written as {"v":n}, reserving n. */
+  state: { v: number };
+  written: number[];
+  errors: Error[];
+  onDisk(): number;
+}
+
+const fixtures: Fixture[] = [];
+
+function fixture(): Fixture {
+  const dir = tempDir();
+  const q = new QueuedFileSystem();
+  const state = { v: 0 };
+  const written: number[] = [];
+  const errors: Error[] = [];
+  const path = join(dir, 'metadata.json');
+  const file = new MetadataFile(path, q.fs, () => ({ text: JSON.stringify(state) + '\n', reserved: state.v }), (reserved) => written.push(reserved), (error) => errors.push(error));
+  const f = { q, file, dir, state, written, errors, onDisk: () => (JSON.parse(readFileSync(path, 'utf8')) as { v: number }).v };
+  fixtures.push(f);
+  return f;
+}
+
+/** Complete held calls in order until one matching `stop` is pending (not completed). */
+async function runUntil(q: QueuedFileSystem, stop: (call: HeldCall) => boolean): Promise<HeldCall> {
+  for (;;) {
+    const call = await q.next();
+    if (stop(call)) return call;
+    await call.complete();
+  }
+}
+
+describe('MetadataFile', () => {
+  // Writes share a process-wide limit of concurrent writes: none may stay held after a test.
+  afterEach(async () => {
+    for (const f of fixtures.splice(0)) {
+      await f.q.releaseAll();
+      await f.file.idle();
+    }
+  });
+
+  it('coalesces requests made while a write is under way into one more write of the newest state', async () => {
+    const f = fixture();
+    f.state.v = 1;
+    const first = f.file.write();
+    await f.q.next('promises.open');
+    const later: Array<Promise<void>> = [];
+    for (let v = 2; v <= 5; v++) {
+      f.state.v = v;
+      later.push(f.file.write());
+    }
+    await f.q.releaseAll();
+    await Promise.all([first, ...later]);
+    assert.deepEqual(f.written, [1, 5]);
+    assert.equal(f.q.calls.filter((call) => call.op === 'promises.open' && call.path!.endsWith('.tmp')).length, 2);
+    assert.equal(f.onDisk(), 5);
+  });
+
+  it('resolves write() only after a write that began after the call is on disk', async () => {
+    const f = fixture();
+    f.state.v = 1;
+    const seen: Record<string, number> = {};
+    const first = f.file.write().then(() => (seen.first = f.onDisk()));
+    await f.q.next('promises.open'); // the first write has taken its snapshot
+    f.state.v = 2;
+    const second = f.file.write().then(() => (seen.second = f.onDisk()));
+    await f.q.releaseAll();
+    await Promise.all([first, second]);
+    assert.deepEqual(seen, { first: 1, second: 2 });
+  });
+
+  it('rejects write() and reports the error when the write fails; the next write works', async () => {
+    const f = fixture();
+    f.state.v = 1;
+    const failing = f.file.write();
+    await (await f.q.next('promises.open')).fail('ENOSPC');
+    await assert.rejects(failing, { code: 'ENOSPC' });
+    assert.equal(f.errors.length, 1);
+    assert.deepEqual(f.written, []);
+    f.q.hold = () => false;
+    await f.file.write();
+    assert.deepEqual(f.written, [1]);
+  });
+
+  // The asynchronous write holds an older state; the synchronous one runs while it is held at each step in turn.
+  const steps: Array<[string, (call: HeldCall) => boolean]> = [
+    ['before its temp file is written', (call) => call.op === 'handle.writeFile'],
+    ['after its temp file is written, before the check', (call) => call.op === 'handle.sync'],
+    ['after the check, with its rename issued', (call) => call.op === 'promises.rename'],
+    ['after its rename, while the directory is synced', (call) => call.op === 'promises.open' && !call.path!.endsWith('.tmp')],
+  ];
+  for (const [when, step] of steps) {
+    it(`writeSync is never overtaken by an older asynchronous write held ${when}`, async () => {
+      const f = fixture();
+      f.state.v = 1;
+      const asyncWrite = f.file.write();
+      await runUntil(f.q, step);
+      f.state.v = 2;
+      f.file.writeSync();
+      assert.equal(f.onDisk(), 2);
+      await f.q.releaseAll();
+      await asyncWrite;
+      assert.equal(f.onDisk(), 2, 'the newer state stays');
+      assert.equal(Math.max(...f.written), 2);
+      assert.deepEqual(readdirSync(f.dir).filter((name) => name.endsWith('.tmp')), [], 'no temp file left');
+    });
+  }
+
+  it('idle() resolves once no write is pending or under way', async () => {
+    const f = fixture();
+    let idle = false;
+    void f.file.write();
+    const waiting = f.file.idle().then(() => (idle = true));
+    await f.q.next();
+    assert.equal(idle, false);
+    await f.q.releaseAll();
+    await waiting;
+    assert.equal(idle, true);
+  });
+});
