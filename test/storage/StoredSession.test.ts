@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict';
+import { eventPart } from '../../format/formatLine.ts';
+import { SessionStore, type StoreOptions } from '../../storage/SessionStore.ts';
+import type { StoredSession } from '../../storage/StoredSession.ts';
+import { QueuedFileSystem } from '../support/QueuedFileSystem.ts';
+import { readMetadata, sessionLines, tempDir } from '../support/sessionFiles.ts';
+
+const OUTPUT = eventPart('output', 'system', 'full', 'INFO');
+const INPUT = eventPart('input', 'audit', 'full', 'INFO');
+
+function append(session: StoredSession, seq: number, audit = false): void {
+  session.append(seq, [1_700_000_000, seq], audit ? INPUT : OUTPUT, audit, `record ${seq}`, undefined, undefined);
+}
+
+const stores: SessionStore[] = [];
+function store(options: Omit<StoreOptions, 'dir'> & { dir?: string } = {}): SessionStore {
+  const s = new SessionStore({ dir: tempDir(), onError: () => {}, ...options });
+  stores.push(s);
+  return s;
+}
+
+/** metadata.json's calls (and the unlinks of removed segments): promises and file-handle calls. */
+const metadataCalls = (call: { op: string }) => call.op.startsWith('promises.') || call.op.startsWith('handle.');
+
+/** One turn of the event loop: the store seals this turn's lines into chunks with setImmediate. */
+const sealed = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('StoredSession', () => {
+  afterEach(async () => {
+    await Promise.all(stores.splice(0).map((s) => s.shutdown()));
+  });
+
+  it('reserves seqs in metadata.json ahead of use, and asks for more once fewer than half a reservation are left', async () => {
+    const s = store();
+    const session = s.open('res');
+    const reservedAfter = async (seqs: number) => {
+      while (session.seq < seqs) session.nextSeq();
+      await s.drain();
+      return readMetadata(s.root, 'res').seq_reserved as number;
+    };
+    assert.equal(await reservedAfter(0), 1024);
+    assert.equal(await reservedAfter(512), 1024);
+    assert.equal(await reservedAfter(513), 513 + 1024);
+    assert.equal(await reservedAfter(1025), 513 + 1024);
+    assert.equal(await reservedAfter(1026), 1026 + 1024);
+  });
+
+  it('continues seq after a clean close and reopen, with no gap and no crash loss', async () => {
+    const dir = tempDir();
+    const first = store({ dir });
+    const session = first.open('again');
+    for (let i = 0; i < 3; i++) append(session, session.nextSeq());
+    await first.shutdown();
+    const second = store({ dir });
+    const reopened = second.open('again');
+    assert.equal(reopened.nextSeq(), 4);
+    append(reopened, 4);
+    await second.shutdown();
+    assert.deepEqual(readMetadata(dir, 'again').crash_losses, []);
+    assert.deepEqual(sessionLines(dir, 'again').map((l) => l.seq), [1, 2, 3, 4]);
+  });
+
+  it('holds records above the reservation on disk until metadata.json has it', async () => {
+    const q = new QueuedFileSystem();
+    q.hold = metadataCalls;
+    const s = store({ fs: q.fs, durability: 'none' });
+    const session = s.open('held');
+    for (let i = 0; i < 3; i++) append(session, session.nextSeq());
+    await sealed();
+    assert.equal(q.calls.filter((call) => call.op === 'write').length, 0, 'no record reaches the disk before its reservation');
+    assert.ok(q.pending.length > 0);
+    await q.releaseAll();
+    await session.flush();
+    const rename = q.calls.findIndex((call) => call.op === 'promises.rename' && call.path!.endsWith('metadata.json.tmp'));
+    const write = q.calls.findIndex((call) => call.op === 'write');
+    assert.ok(rename !== -1 && rename < write, 'the reservation is renamed into place before the first write');
+    assert.deepEqual(sessionLines(s.root, 'held').map((l) => l.seq), [1, 2, 3]);
+  });
+
+  it('doubles the reservation after a writer had to wait for one', async () => {
+    const q = new QueuedFileSystem();
+    q.hold = metadataCalls;
+    const s = store({ fs: q.fs, durability: 'none' });
+    const session = s.open('grow');
+    append(session, session.nextSeq());
+    await sealed(); // the writer waits for the first reservation
+    await q.releaseAll();
+    await s.drain();
+    assert.equal(readMetadata(s.root, 'grow').seq_reserved, 1 + 2048);
+  });
+
+  it('flush() rejects with EDROPPED when records could not be written, and resolves again once writing works', async () => {
+    const q = new QueuedFileSystem();
+    q.hold = (call) => call.op === 'write';
+    const s = store({ fs: q.fs, durability: 'none' });
+    const session = s.open('drop');
+    for (let i = 0; i < 3; i++) append(session, session.nextSeq());
+    const flushed = session.flush();
+    await (await q.next('write')).fail('EIO');
+    await assert.rejects(flushed, { name: 'StorageError', code: 'EDROPPED', message: /3 records could not be written/ });
+    q.hold = () => false;
+    append(session, session.nextSeq());
+    await session.flush();
+    await s.shutdown();
+    const meta = readMetadata(s.root, 'drop');
+    assert.deepEqual(meta.drops.map((d: Record<string, unknown>) => [d.stream, d.first_seq, d.last_seq, d.count, d.error]), [['system', 1, 3, 3, 'EIO']]);
+    assert.deepEqual(sessionLines(s.root, 'drop').map((l) => l.seq), [4]);
+  });
+
+  it('flush() waits for the fdatasync of audit lines (durability audit) but not of system lines', async () => {
+    const q = new QueuedFileSystem();
+    q.hold = (call) => call.op === 'fdatasync';
+    const s = store({ fs: q.fs });
+    const session = s.open('durable');
+    append(session, session.nextSeq());
+    await session.flush(); // a system line: written is enough
+    append(session, session.nextSeq(), true);
+    let done = false;
+    const flushed = session.flush().then(() => (done = true));
+    const sync = await q.next('fdatasync');
+    assert.ok(sync.path!.endsWith('audit.jsonl'));
+    assert.equal(done, false);
+    await sync.complete();
+    await flushed;
+    assert.equal(done, true);
+  });
+
+  it('records seqs handed out but never appended (lost in a queue upstream) as ENOTDELIVERED when it closes', async () => {
+    const s = store();
+    const session = s.open('lost');
+    append(session, session.nextSeq());
+    session.nextSeq();
+    session.nextSeq();
+    assert.equal(session.inFlight, true);
+    await s.close('lost');
+    const meta = readMetadata(s.root, 'lost');
+    assert.deepEqual(meta.drops.map((d: Record<string, unknown>) => [d.first_seq, d.last_seq, d.count, d.error]), [[2, 3, 2, 'ENOTDELIVERED']]);
+    assert.equal(meta.seq_reserved, 3, 'the reservation ends at the last seq');
+    assert.equal(s.stats.dropped, 2);
+  });
+
+  it('records a gap of seqs that never arrived between records that did as ENOTDELIVERED', async () => {
+    const s = store();
+    const session = s.open('gap');
+    const seqs = Array.from({ length: 6 }, () => session.nextSeq());
+    for (const seq of [1, 2, 6]) append(session, seq); // 3-5 were dropped by a queue between the level processor and the store
+    await s.close('gap');
+    const meta = readMetadata(s.root, 'gap');
+    assert.deepEqual(seqs, [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(meta.drops.map((d: Record<string, unknown>) => [d.first_seq, d.last_seq, d.count, d.error]), [[3, 5, 3, 'ENOTDELIVERED']]);
+    assert.equal(s.stats.dropped, 3);
+  });
+
+  it('writes audit lines to audit.jsonl and system lines to system.jsonl, sharing one seq', async () => {
+    const s = store();
+    const session = s.open('split');
+    for (let i = 1; i <= 6; i++) append(session, session.nextSeq(), i % 3 === 0);
+    await s.shutdown();
+    const lines = sessionLines(s.root, 'split');
+    assert.deepEqual(lines.map((l) => [l.seq, l.category]), [[1, 'system'], [2, 'system'], [3, 'audit'], [4, 'system'], [5, 'system'], [6, 'audit']]);
+    assert.ok(lines.filter((l) => l.category === 'audit').every((l) => typeof l.chain === 'string'));
+  });
+});
