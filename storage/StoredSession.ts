@@ -76,6 +76,8 @@ export class StoredSession {
   private reserveAt: number;
   private readonly ctx: StoreContext;
   private readonly meta: SessionMetadata;
+  /** metadata.json as the previous run left it, for recovery. */
+  private readonly previousRun: SessionMetadata;
   private readonly chain = { head: '' };
   private readonly writers: Record<Stream, StreamWriter>;
   private readonly lock: SessionLock;
@@ -110,6 +112,8 @@ export class StoredSession {
       let recovery: 'none' | 'async' | 'sync' = 'none';
       if (read.kind === 'found') {
         meta = read.meta;
+        // Recovery judges the previous run: it must not see the reservations this one makes while it runs.
+        this.previousRun = structuredClone(meta);
         // Written before seqs were reserved and not closed: nothing bounds the seqs it used, so read them now.
         recovery = read.legacy && meta.ended_at === null ? 'sync' : 'async';
         meta.ended_at = null;
@@ -121,6 +125,7 @@ export class StoredSession {
         }
       } else {
         meta = newMetadata(sessionId, level, attributes, now);
+        this.previousRun = meta;
         if (holdsRecords(fs, this.dir)) recovery = 'sync'; // metadata.json lost: the seqs on disk must be known first
       }
       this.meta = meta;
@@ -136,11 +141,11 @@ export class StoredSession {
         },
       });
       this.metadataFile = new MetadataFile(join(this.dir, METADATA_FILE), fs, () => this.snapshot(), (reserved) => this.written(reserved), (error) => this.metadataFailed(error));
-      const found = recovery === 'sync' ? runSync(fs, recoverSession(this.dir, meta, this.compressor !== undefined)) : undefined;
+      const found = recovery === 'sync' ? runSync(fs, recoverSession(this.dir, this.previousRun, this.compressor !== undefined)) : undefined;
       if (found) this.lastSeq = this.reservedOnDisk = Math.max(this.lastSeq, found.maxSeqOnDisk);
       this.openedAt = this.lastAppended = this.reserveAt = this.lastSeq;
       if (recovery === 'async') {
-        this.recovering = runAsync(fs, recoverSession(this.dir, meta, this.compressor !== undefined)).then(
+        this.recovering = runAsync(fs, recoverSession(this.dir, this.previousRun, this.compressor !== undefined)).then(
           (result) => this.recovered(result),
           (error: Error) => this.recoveryFailed(error),
         );
@@ -465,7 +470,7 @@ export class StoredSession {
     if (this.closing) return;
     if (this.recovering) {
       // Recovery is idempotent: finish it here, synchronously (no callback will run again).
-      this.recovered(runSync(this.ctx.fs, recoverSession(this.dir, this.meta, this.compressor !== undefined)));
+      this.recovered(runSync(this.ctx.fs, recoverSession(this.dir, this.previousRun, this.compressor !== undefined)));
     }
     this.reserveSync(this.lastSeq);
     for (const stream of STREAMS) this.writers[stream].flushSync(true);
