@@ -13,6 +13,13 @@ function append(session: StoredSession, seq: number, audit = false): void {
 }
 
 const stores: SessionStore[] = [];
+const queues: QueuedFileSystem[] = [];
+/** A QueuedFileSystem let go after the test, so the store can shut down whatever the test left held. */
+function queued(): QueuedFileSystem {
+  const q = new QueuedFileSystem();
+  queues.push(q);
+  return q;
+}
 function store(options: Omit<StoreOptions, 'dir'> & { dir?: string } = {}): SessionStore {
   const s = new SessionStore({ dir: tempDir(), onError: () => {}, ...options });
   stores.push(s);
@@ -27,6 +34,7 @@ const sealed = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('StoredSession', () => {
   afterEach(async () => {
+    await Promise.all(queues.splice(0).map((q) => q.releaseAll()));
     await Promise.all(stores.splice(0).map((s) => s.shutdown()));
   });
 
@@ -60,37 +68,68 @@ describe('StoredSession', () => {
     assert.deepEqual(sessionLines(dir, 'again').map((l) => l.seq), [1, 2, 3, 4]);
   });
 
+  it('reserves the first seqs synchronously at open, before any is handed out', () => {
+    const q = queued(); // no asynchronous call completes: only what open() wrote synchronously is on disk
+    const s = store({ fs: q.fs });
+    const session = s.open('first');
+    const meta = readMetadata(s.root, 'first');
+    assert.equal(meta.seq_reserved, 1024);
+    assert.equal(session.nextSeq(), 1);
+  });
+
+  it('reserves synchronously at a reopen while recovery runs, keeping what the previous run left for recovery to judge', async () => {
+    const dir = tempDir();
+    const first = store({ dir });
+    const before = first.open('reopen');
+    for (let i = 0; i < 3; i++) append(before, before.nextSeq());
+    await first.shutdown();
+    const q = queued(); // recovery's steps are held: it is still running below
+    const second = store({ dir, fs: q.fs });
+    const session = second.open('reopen');
+    assert.equal(session.nextSeq(), 4);
+    const meta = readMetadata(dir, 'reopen');
+    assert.deepEqual([meta.seq_reserved, meta.last_seq, meta.written_through, meta.ended_at], [3 + 1024, 3, 3, null]);
+    await q.releaseAll();
+  });
+
   it('holds records above the reservation on disk until metadata.json has it', async () => {
-    const q = new QueuedFileSystem();
-    q.hold = metadataCalls;
-    const s = store({ fs: q.fs, durability: 'none' });
+    const q = queued();
+    q.hold = (call) => metadataCalls(call) || call.op === 'write';
+    const s = store({ fs: q.fs, durability: 'none', chunkBytes: 4096 });
     const session = s.open('held');
-    for (let i = 0; i < 3; i++) append(session, session.nextSeq());
+    for (let i = 0; i < 1100; i++) append(session, session.nextSeq()); // past the 1024 reserved at open; the next reservation is held
     await sealed();
-    assert.equal(q.calls.filter((call) => call.op === 'write').length, 0, 'no record reaches the disk before its reservation');
-    assert.ok(q.pending.length > 0);
+    const writes = async () => {
+      while (q.held('write').length > 0) await q.held('write')[0]!.complete();
+    };
+    await writes(); // the writer goes on until the next chunk would pass the reservation
+    const written = sessionLines(s.root, 'held').map((l) => l.seq);
+    assert.ok(written.length > 900 && written.at(-1)! <= 1024, `written up to ${written.at(-1)}`);
+    assert.ok(q.held('promises.open').length > 0, 'a reservation is on its way');
+    q.hold = (call) => call.op === 'write';
+    const metadataWrites = q.calls.length;
     await q.releaseAll();
     await session.flush();
-    const rename = q.calls.findIndex((call) => call.op === 'promises.rename' && call.path!.endsWith('metadata.json.tmp'));
-    const write = q.calls.findIndex((call) => call.op === 'write');
-    assert.ok(rename !== -1 && rename < write, 'the reservation is renamed into place before the first write');
-    assert.deepEqual(sessionLines(s.root, 'held').map((l) => l.seq), [1, 2, 3]);
+    const rename = q.calls.findIndex((call, i) => i >= metadataWrites && call.op === 'promises.rename' && call.path!.endsWith('metadata.json.tmp'));
+    const write = q.calls.findIndex((call, i) => i >= metadataWrites && call.op === 'write');
+    assert.ok(rename !== -1 && rename < write, 'the reservation is renamed into place before the next write');
+    assert.deepEqual(sessionLines(s.root, 'held').map((l) => l.seq), Array.from({ length: 1100 }, (_, i) => i + 1));
   });
 
   it('doubles the reservation after a writer had to wait for one', async () => {
-    const q = new QueuedFileSystem();
+    const q = queued();
     q.hold = metadataCalls;
-    const s = store({ fs: q.fs, durability: 'none' });
+    const s = store({ fs: q.fs, durability: 'none', chunkBytes: 4096 });
     const session = s.open('grow');
-    append(session, session.nextSeq());
-    await sealed(); // the writer waits for the first reservation
+    for (let i = 0; i < 1100; i++) append(session, session.nextSeq());
+    await sealed(); // the writer waits for the next reservation
     await q.releaseAll();
     await s.drain();
-    assert.equal(readMetadata(s.root, 'grow').seq_reserved, 1 + 2048);
+    assert.equal(readMetadata(s.root, 'grow').seq_reserved, 1100 + 2048);
   });
 
   it('flush() rejects with EDROPPED when records could not be written, and resolves again once writing works', async () => {
-    const q = new QueuedFileSystem();
+    const q = queued();
     q.hold = (call) => call.op === 'write';
     const s = store({ fs: q.fs, durability: 'none' });
     const session = s.open('drop');
@@ -108,7 +147,7 @@ describe('StoredSession', () => {
   });
 
   it('flush() waits for the fdatasync of audit lines (durability audit) but not of system lines', async () => {
-    const q = new QueuedFileSystem();
+    const q = queued();
     q.hold = (call) => call.op === 'fdatasync';
     const s = store({ fs: q.fs });
     const session = s.open('durable');
