@@ -150,6 +150,9 @@ export class StoredSession {
           (error: Error) => this.recoveryFailed(error),
         );
       } else this.recovered(found);
+      // Seqs are handed out from now on, before any asynchronous write could land: reserve the first
+      // ones now, so a kill before then leaves them recorded, not free for the next run to hand out again.
+      this.reserveSync(this.lastSeq);
     } catch (error) {
       this.lock.release();
       throw error;
@@ -253,7 +256,6 @@ export class StoredSession {
   }
 
   private reserveSync(seq: number): void {
-    if (this.recovering) return; // a snapshot would not hold what recovery is finding
     this.meta.seq_reserved = Math.max(this.meta.seq_reserved, seq, this.lastSeq + this.reservation);
     try {
       this.metadataFile.writeSync();
@@ -321,6 +323,11 @@ export class StoredSession {
   }
 
   private snapshot(): { text: string; reserved: number } {
+    if (this.recovering) {
+      // What recovery is finding is not known yet: the previous run's state, with this run's reservation.
+      const previous = { ...this.previousRun, ended_at: null, pid: process.pid, seq_reserved: Math.max(this.previousRun.seq_reserved, this.meta.seq_reserved) };
+      return { text: metadataText(previous), reserved: previous.seq_reserved };
+    }
     const meta = this.meta;
     meta.last_seq = this.lastSeq;
     let firstOpen = this.lastAppended + 1;
@@ -420,6 +427,7 @@ export class StoredSession {
 
   /** Retention for this open session: rotated segments last written before `cutoff`, recorded then removed. */
   async pruneSegmentsBefore(cutoff: number, dryRun: boolean): Promise<StoredSegment[]> {
+    if (this.recovering) await this.recovering; // recovery sets the segment list; until then writes hold the previous run's
     const old: StoredSegment[] = [];
     for (const segment of this.meta.segments) {
       if (this.compressor?.isCompressing(join(this.dir, segment.file))) continue;
