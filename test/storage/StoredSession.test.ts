@@ -191,6 +191,17 @@ describe('StoredSession', () => {
     assert.equal(s.stats.dropped, 3);
   });
 
+  it('does not record a passed-over seq that arrives after all (out of order) as undelivered', async () => {
+    const s = store();
+    const session = s.open('late');
+    for (let i = 0; i < 6; i++) session.nextSeq();
+    for (const seq of [1, 4, 2, 6]) append(session, seq);
+    await s.close('late');
+    const meta = readMetadata(s.root, 'late');
+    assert.deepEqual(meta.drops.map((d: Record<string, unknown>) => [d.first_seq, d.last_seq, d.count, d.error]), [[3, 5, 2, 'ENOTDELIVERED']], 'one entry: 3 and 5, two records');
+    assert.deepEqual(sessionLines(s.root, 'late').map((l) => l.seq), [1, 2, 4, 6]);
+  });
+
   it('writes audit lines to audit.jsonl and system lines to system.jsonl, sharing one seq', async () => {
     const s = store();
     const session = s.open('split');
