@@ -202,6 +202,35 @@ describe('StoredSession', () => {
     assert.deepEqual(sessionLines(s.root, 'late').map((l) => l.seq), [1, 2, 4, 6]);
   });
 
+  it('deletes a segment removed by the cap only after a metadata.json write that records the removal', async () => {
+    const q = queued();
+    q.hold = () => false;
+    const s = store({ fs: q.fs, durability: 'none', compression: 'none', maxFileSize: 2000, maxSessionSize: 5000 });
+    const session = s.open('cap');
+    for (let i = 0; i < 30; i++) append(session, session.nextSeq());
+    await s.drain();
+    assert.equal(readMetadata(s.root, 'cap').removed.length, 0);
+    q.hold = (call) => metadataCalls(call) || call.op === 'rename';
+    session.setAttributes({ during: 'a metadata.json write under way' }); // its snapshot is taken now
+    for (let i = 0; i < 15; i++) append(session, session.nextSeq());
+    await (await q.next('rename')).complete(); // the rotation: the cap records the oldest segment as removed
+    await sealed();
+    q.hold = metadataCalls;
+    let unlinks = 0;
+    while (q.pending.length > 0) {
+      const call = q.pending[0]!;
+      if (call.op === 'promises.unlink' && /\.\d{6}\.jsonl/.test(call.path!)) {
+        const name = call.path!.slice(call.path!.lastIndexOf('/') + 1);
+        const removed = readMetadata(s.root, 'cap').removed.map((r: { file: string }) => r.file);
+        assert.ok(removed.includes(name), `${name} is deleted while metadata.json records as removed only ${JSON.stringify(removed)}`);
+        unlinks++;
+      }
+      await call.complete();
+      if (q.pending.length === 0) await sealed();
+    }
+    assert.equal(unlinks, 1);
+  });
+
   it('writes audit lines to audit.jsonl and system lines to system.jsonl, sharing one seq', async () => {
     const s = store();
     const session = s.open('split');
