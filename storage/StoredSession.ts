@@ -90,6 +90,8 @@ export class StoredSession {
   private capRun: Promise<void> = Promise.resolve();
   /** Segments recorded as removed whose files are deleted once that record is on disk. */
   private unlinkAfterWrite: string[] = [];
+  /** How many of unlinkAfterWrite the last metadata.json snapshot records (a write under way may predate the rest). */
+  private unlinkRecorded = 0;
   private unlinking: Promise<void> = Promise.resolve();
   private droppedRecords = 0;
   private closing: Promise<void> | undefined;
@@ -277,7 +279,8 @@ export class StoredSession {
       this.reservedOnDisk = reserved;
       for (const stream of STREAMS) this.writers[stream].reservationDurable();
     }
-    const files = this.unlinkAfterWrite.splice(0).flatMap(segmentFileNames);
+    const files = this.unlinkAfterWrite.splice(0, this.unlinkRecorded).flatMap(segmentFileNames);
+    this.unlinkRecorded = 0;
     if (files.length === 0) return;
     const unlinks = files.map((file) => this.ctx.fs.promises.unlink(join(this.dir, file)).then(
       () => {
@@ -331,6 +334,7 @@ export class StoredSession {
       return { text: metadataText(previous), reserved: previous.seq_reserved };
     }
     const meta = this.meta;
+    this.unlinkRecorded = this.unlinkAfterWrite.length;
     meta.last_seq = this.lastSeq;
     let firstOpen = this.skipped.length > 0 ? this.skipped[0]![0] : this.lastAppended + 1;
     for (const stream of STREAMS) firstOpen = Math.min(firstOpen, this.writers[stream].firstUnsettledSeq());
