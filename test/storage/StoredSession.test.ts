@@ -125,8 +125,10 @@ describe('StoredSession', () => {
     await sealed(); // the writer waits for the next reservation
     await q.releaseAll();
     await s.drain();
-    // Seq 1025 passed the 1024 on disk while the next reservation was on its way: it asked for twice as many.
-    assert.equal(readMetadata(s.root, 'grow').seq_reserved, 1025 + 2048);
+    // Seq 1025 passed the 1024 on disk while the next reservation was on its way: from then on it asks
+    // for 2048 ahead (once: when it asks again depends on when the writes land, never for more).
+    const reserved = readMetadata(s.root, 'grow').seq_reserved as number;
+    assert.ok(reserved >= 1025 + 2048 && reserved <= 1100 + 2048, `seq_reserved ${reserved}`);
   });
 
   it('flush() rejects with EDROPPED when records could not be written, and resolves again once writing works', async () => {
