@@ -20,8 +20,10 @@ function queued(): QueuedFileSystem {
   queues.push(q);
   return q;
 }
+/** The store's clock: every time it records (drops, losses, level changes) is this one. */
+const NOW = new Date('2030-01-02T03:04:05.000Z');
 function store(options: Omit<StoreOptions, 'dir'> & { dir?: string } = {}): SessionStore {
-  const s = new SessionStore({ dir: tempDir(), onError: () => {}, ...options });
+  const s = new SessionStore({ dir: tempDir(), onError: () => {}, clock: () => NOW, ...options });
   stores.push(s);
   return s;
 }
@@ -176,8 +178,9 @@ describe('StoredSession', () => {
     assert.equal(session.inFlight, true);
     await s.close('lost');
     const meta = readMetadata(s.root, 'lost');
-    assert.deepEqual(meta.drops.map((d: Record<string, unknown>) => [d.first_seq, d.last_seq, d.count, d.error]), [[2, 3, 2, 'ENOTDELIVERED']]);
+    assert.deepEqual(meta.drops.map((d: Record<string, unknown>) => [d.first_seq, d.last_seq, d.count, d.error, d.at]), [[2, 3, 2, 'ENOTDELIVERED', NOW.toISOString()]]);
     assert.equal(meta.seq_reserved, 3, 'the reservation ends at the last seq');
+    assert.equal(meta.ended_at, NOW.toISOString());
     assert.equal(s.stats.dropped, 2);
   });
 
