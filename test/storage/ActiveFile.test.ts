@@ -15,12 +15,18 @@ function sync(file: ActiveFile): Promise<number> {
   return new Promise((resolve, reject) => file.sync((error, bytes) => (error ? reject(error) : resolve(bytes))));
 }
 
+/** A directory whose system.jsonl is a symbolic link to a file of someone else's. */
+function plantedLink(): { dir: string; target: string } {
+  const dir = tempDir();
+  const target = join(dir, 'elsewhere');
+  writeFileSync(target, 'precious\n');
+  symlinkSync(target, join(dir, 'system.jsonl'));
+  return { dir, target };
+}
+
 describe('ActiveFile', () => {
   it('refuses to write through a symbolic link (O_NOFOLLOW), and leaves its target alone', () => {
-    const dir = tempDir();
-    const target = join(dir, 'elsewhere');
-    writeFileSync(target, 'precious\n');
-    symlinkSync(target, join(dir, 'system.jsonl'));
+    const { dir, target } = plantedLink();
     const file = new ActiveFile(join(dir, 'system.jsonl'), 0, nodeFileSystem, new FdBudget(4), false);
     assert.throws(() => file.openNow(), { name: 'StorageError', code: 'ESESSIONLINK', message: /symbolic link/ });
     assert.throws(() => file.writeAtSync(Buffer.from('x\n'), 0), { code: 'ESESSIONLINK' });
@@ -28,10 +34,7 @@ describe('ActiveFile', () => {
   });
 
   it('moves a link planted where a new file must be created aside instead of following it', () => {
-    const dir = tempDir();
-    const target = join(dir, 'elsewhere');
-    writeFileSync(target, 'precious\n');
-    symlinkSync(target, join(dir, 'system.jsonl'));
+    const { dir, target } = plantedLink();
     const file = new ActiveFile(join(dir, 'system.jsonl'), 0, nodeFileSystem, new FdBudget(4), true);
     file.writeAtSync(Buffer.from('ours\n'), 0);
     assert.equal(readFileSync(target, 'utf8'), 'precious\n');

@@ -28,6 +28,16 @@ function store(options: Omit<StoreOptions, 'dir'> & { dir?: string } = {}): Sess
   return s;
 }
 
+/** A directory with session `id` written (seqs 1..records) and closed. */
+async function closedAfter(records: number, id: string): Promise<string> {
+  const dir = tempDir();
+  const first = store({ dir });
+  const session = first.open(id);
+  for (let i = 0; i < records; i++) append(session, session.nextSeq());
+  await first.shutdown();
+  return dir;
+}
+
 /** metadata.json's calls (and the unlinks of removed segments): promises and file-handle calls. */
 const metadataCalls = (call: { op: string }) => call.op.startsWith('promises.') || call.op.startsWith('handle.');
 
@@ -56,11 +66,7 @@ describe('StoredSession', () => {
   });
 
   it('continues seq after a clean close and reopen, with no gap and no crash loss', async () => {
-    const dir = tempDir();
-    const first = store({ dir });
-    const session = first.open('again');
-    for (let i = 0; i < 3; i++) append(session, session.nextSeq());
-    await first.shutdown();
+    const dir = await closedAfter(3, 'again');
     const second = store({ dir });
     const reopened = second.open('again');
     assert.equal(reopened.nextSeq(), 4);
@@ -80,11 +86,7 @@ describe('StoredSession', () => {
   });
 
   it('reserves synchronously at a reopen while recovery runs, keeping what the previous run left for recovery to judge', async () => {
-    const dir = tempDir();
-    const first = store({ dir });
-    const before = first.open('reopen');
-    for (let i = 0; i < 3; i++) append(before, before.nextSeq());
-    await first.shutdown();
+    const dir = await closedAfter(3, 'reopen');
     const q = queued(); // recovery's steps are held: it is still running below
     const second = store({ dir, fs: q.fs });
     const session = second.open('reopen');

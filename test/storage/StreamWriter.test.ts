@@ -64,6 +64,13 @@ function harness(options: { fs?: FileSystem; maxFileSize?: number; highWaterMark
   return { writer, dir, path: writer.activePath, reserved, requests, drops, faults, rotated, stats, chain };
 }
 
+/** A harness whose asynchronous writes wait for the test; every other call runs at once. */
+function heldWrites(options: Parameters<typeof harness>[0] = {}): Harness & { q: QueuedFileSystem } {
+  const q = new QueuedFileSystem();
+  q.hold = (call) => call.op === 'write';
+  return { ...harness({ ...options, fs: q.fs }), q };
+}
+
 function line(seq: number, body = `record ${seq}`): string {
   return `{"seq":${seq},"body":${JSON.stringify(body)}}`;
 }
@@ -98,9 +105,8 @@ function positionOf(call: { args: readonly unknown[] }): number {
 
 describe('StreamWriter', () => {
   it('keeps chunks in append order: one write under way at a time, each at the offset it got when sealed', async () => {
-    const q = new QueuedFileSystem();
-    q.hold = (call) => call.op === 'write';
-    const h = harness({ fs: q.fs });
+    const h = heldWrites();
+    const { q } = h;
     chunk(h.writer, 1, 3);
     chunk(h.writer, 4, 6);
     chunk(h.writer, 7, 9);
@@ -119,9 +125,8 @@ describe('StreamWriter', () => {
   });
 
   it('continues a short write where it stopped, so a chunk is complete before the next one starts', async () => {
-    const q = new QueuedFileSystem();
-    q.hold = (call) => call.op === 'write';
-    const h = harness({ fs: q.fs });
+    const h = heldWrites();
+    const { q } = h;
     chunk(h.writer, 1, 5);
     chunk(h.writer, 6, 6);
     await (await q.next('write')).complete({ bytes: 7 });
@@ -169,9 +174,8 @@ describe('StreamWriter', () => {
   });
 
   it('drops exactly the chunk whose write failed and moves later chunks back: no hole, no torn line', async () => {
-    const q = new QueuedFileSystem();
-    q.hold = (call) => call.op === 'write';
-    const h = harness({ fs: q.fs });
+    const h = heldWrites();
+    const { q } = h;
     chunk(h.writer, 1, 3);
     chunk(h.writer, 4, 6);
     chunk(h.writer, 7, 9);
@@ -191,9 +195,8 @@ describe('StreamWriter', () => {
   });
 
   it('writes nothing twice when flushSync runs while an asynchronous write is under way', async () => {
-    const q = new QueuedFileSystem();
-    q.hold = (call) => call.op === 'write';
-    const h = harness({ fs: q.fs });
+    const h = heldWrites();
+    const { q } = h;
     chunk(h.writer, 1, 3);
     const inflight = await q.next('write');
     for (let seq = 4; seq <= 6; seq++) h.writer.append(line(seq), seq);
@@ -209,9 +212,8 @@ describe('StreamWriter', () => {
   });
 
   it('lets nothing above reserved() reach the disk until reservationDurable()', async () => {
-    const q = new QueuedFileSystem();
-    q.hold = (call) => call.op === 'write';
-    const h = harness({ fs: q.fs, reserved: 5 });
+    const h = heldWrites({ reserved: 5 });
+    const { q } = h;
     chunk(h.writer, 1, 5);
     chunk(h.writer, 6, 10);
     await (await q.next('write')).complete();
@@ -228,9 +230,8 @@ describe('StreamWriter', () => {
   });
 
   it('holds a whole chunk that only partly lies above the reservation', () => {
-    const q = new QueuedFileSystem();
-    q.hold = (call) => call.op === 'write';
-    const h = harness({ fs: q.fs, reserved: 3 });
+    const h = heldWrites({ reserved: 3 });
+    const { q } = h;
     chunk(h.writer, 1, 5); // the pump decides at once: no write is issued
     assert.equal(q.held('write').length, 0);
     assert.equal(h.requests.count, 1);
@@ -249,9 +250,8 @@ describe('StreamWriter', () => {
   });
 
   it('dropAbove drops the chunks above the reservation after the write under way, counted and ranged', async () => {
-    const q = new QueuedFileSystem();
-    q.hold = (call) => call.op === 'write';
-    const h = harness({ fs: q.fs, reserved: 5 });
+    const h = heldWrites({ reserved: 5 });
+    const { q } = h;
     chunk(h.writer, 1, 5);
     const first = await q.next('write');
     for (let seq = 6; seq <= 10; seq++) h.writer.append(line(seq), seq); // not sealed yet: dropAbove seals it
@@ -266,9 +266,8 @@ describe('StreamWriter', () => {
   });
 
   it('dropAbove writes what was reserved by the time the write under way ends', async () => {
-    const q = new QueuedFileSystem();
-    q.hold = (call) => call.op === 'write';
-    const h = harness({ fs: q.fs, reserved: 5 });
+    const h = heldWrites({ reserved: 5 });
+    const { q } = h;
     chunk(h.writer, 1, 5);
     chunk(h.writer, 6, 10);
     const first = await q.next('write');
@@ -384,9 +383,8 @@ describe('StreamWriter', () => {
   });
 
   it('records the chain after a dropped audit chunk, so verify can continue the chain past it', async () => {
-    const q = new QueuedFileSystem();
-    q.hold = (call) => call.op === 'write';
-    const h = harness({ fs: q.fs, chained: true });
+    const h = heldWrites({ chained: true });
+    const { q } = h;
     for (let seq = 1; seq <= 2; seq++) h.writer.append(line(seq).slice(0, -1), seq);
     h.writer.seal();
     await (await q.next('write')).fail('EIO');
