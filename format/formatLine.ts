@@ -95,7 +95,7 @@ export function eventPart(event: string, category: string, tier: string, severit
 
 /**
  * One line without its closing brace, so an audit line can take `,"chain":"..."` first.
- * `sessionJson` is sessionPart(id); `eventJson` is eventPart(...).
+ * `sessionJson` is sessionPart(id); `eventJson` is eventPart(...). Keys in the order of docs/architecture.md.
  */
 export function formatLineOpen(hrTime: HrTime, seq: number, sessionJson: string, eventJson: string, body: unknown, attributes: Attributes | undefined, span: SpanContext | undefined): string {
   let line = '{"ts":"' + formatTimestamp(hrTime) + '","seq":' + seq + sessionJson + eventJson + formatBody(body) + ',"attrs":' + formatAttributes(attributes);

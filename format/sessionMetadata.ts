@@ -34,7 +34,11 @@ export interface DropRange {
   count: number;
   error: string;
   at: string;
-  /** Audit drops: the chain value after the last dropped line; the next written line continues from it. */
+  /**
+   * Audit lines lost after they were written (their file was deleted or replaced, EREPLACED):
+   * the chain value after them, where the next line continues. Lines that were never written
+   * are not in the chain, so other drops have none.
+   */
   chain_after?: string;
 }
 

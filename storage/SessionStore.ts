@@ -9,6 +9,7 @@ import { onProcessExit } from './exitHook.ts';
 import { FdBudget } from './FdBudget.ts';
 import { type FileSystem, nodeFileSystem } from './FileSystem.ts';
 import { GroupCommit } from './GroupCommit.ts';
+import { WriteSlots } from './MetadataFile.ts';
 import { type PruneReport, pruneSessions } from './pruneSessions.ts';
 import { ensureLogRoot } from './sessionDirectory.ts';
 import { StorageError } from './StorageError.ts';
@@ -67,6 +68,7 @@ export class SessionStore {
       stats: this.stats,
       memory: { buffered: 0, limit: o.maxBufferedBytes },
       groupCommit: new GroupCommit(o.fsyncConcurrency),
+      metadataSlots: new WriteSlots(),
       clock: o.clock,
       report: (id, what, error) => this.report(id, what, error),
       scheduleSeal: (writer) => this.scheduleSeal(writer),
