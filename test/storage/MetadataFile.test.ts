@@ -1,17 +1,24 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MetadataFile } from '../../storage/MetadataFile.ts';
+import { MetadataFile, WriteSlots } from '../../storage/MetadataFile.ts';
 import { type HeldCall, QueuedFileSystem } from '../support/QueuedFileSystem.ts';
 import { tempDir } from '../support/sessionFiles.ts';
 
+interface Snapshot {
+  text: string;
+  reserved: number;
+}
+
 interface Fixture {
   q: QueuedFileSystem;
-  file: MetadataFile;
+  file: MetadataFile<Snapshot>;
   dir: string;
   /** The state each write snapshots: written as {"v":n}, reserving n. */
   state: { v: number };
+  /** The reservation of each snapshot reported written, and whether that write was fsynced. */
   written: number[];
+  durable: boolean[];
   errors: Error[];
   onDisk(): number;
 }
@@ -23,10 +30,16 @@ function fixture(): Fixture {
   const q = new QueuedFileSystem();
   const state = { v: 0 };
   const written: number[] = [];
+  const durable: boolean[] = [];
   const errors: Error[] = [];
   const path = join(dir, 'metadata.json');
-  const file = new MetadataFile(path, q.fs, () => ({ text: JSON.stringify(state) + '\n', reserved: state.v }), (reserved) => written.push(reserved), (error) => errors.push(error));
-  const f = { q, file, dir, state, written, errors, onDisk: () => (JSON.parse(readFileSync(path, 'utf8')) as { v: number }).v };
+  const snapshot = (): Snapshot => ({ text: JSON.stringify(state) + '\n', reserved: state.v });
+  const onWritten = (s: Snapshot, fsynced: boolean) => {
+    written.push(s.reserved);
+    durable.push(fsynced);
+  };
+  const file = new MetadataFile<Snapshot>(path, q.fs, new WriteSlots(), snapshot, onWritten, (error) => errors.push(error));
+  const f = { q, file, dir, state, written, durable, errors, onDisk: () => (JSON.parse(readFileSync(path, 'utf8')) as { v: number }).v };
   fixtures.push(f);
   return f;
 }
@@ -41,7 +54,6 @@ async function runUntil(q: QueuedFileSystem, stop: (call: HeldCall) => boolean):
 }
 
 describe('MetadataFile', () => {
-  // Writes share a process-wide limit of concurrent writes: none may stay held after a test.
   afterEach(async () => {
     for (const f of fixtures.splice(0)) {
       await f.q.releaseAll();
@@ -115,6 +127,22 @@ describe('MetadataFile', () => {
       assert.deepEqual(readdirSync(f.dir).filter((name) => name.endsWith('.tmp')), [], 'no temp file left');
     });
   }
+
+  it('follows a synchronous write that skipped the fsync with an fsynced one; an older write resolves only then', async () => {
+    const f = fixture();
+    f.state.v = 1;
+    let resolved = false;
+    const older = f.file.write().then(() => (resolved = true));
+    await runUntil(f.q, (call) => call.op === 'handle.sync');
+    f.state.v = 2;
+    f.file.writeSync(false);
+    assert.deepEqual([f.written, f.durable], [[2], [false]]);
+    await f.q.releaseAll();
+    await older;
+    assert.equal(resolved, true);
+    assert.deepEqual([f.written, f.durable], [[2, 2], [false, true]], 'the newest state, fsynced');
+    assert.equal(f.onDisk(), 2);
+  });
 
   it('idle() resolves once no write is pending or under way', async () => {
     const f = fixture();

@@ -76,48 +76,42 @@ describe('StoredSession', () => {
     assert.deepEqual(sessionLines(dir, 'again').map((l) => l.seq), [1, 2, 3, 4]);
   });
 
-  it('reserves the first seqs synchronously at open, before any is handed out', () => {
-    const q = queued(); // no asynchronous call completes: only what open() wrote synchronously is on disk
+  it('writes the reservation before handing out a seq: at once, without waiting for an fsync', () => {
+    const q = queued(); // no asynchronous call completes: only what is written synchronously is on disk
     const s = store({ fs: q.fs });
     const session = s.open('first');
-    const meta = readMetadata(s.root, 'first');
-    assert.equal(meta.seq_reserved, 1024);
+    const before = q.calls.length;
     assert.equal(session.nextSeq(), 1);
+    assert.equal(readMetadata(s.root, 'first').seq_reserved, 1 + 1024);
+    assert.ok(!q.calls.slice(before).some((call) => call.op === 'fsyncSync' || call.op === 'fdatasyncSync'), 'no fsync on the way');
+    assert.equal(session.nextSeq(), 2);
+    assert.equal(q.calls.filter((call) => call.op === 'renameSync').length, 1, 'one synchronous write for the whole reservation');
   });
 
-  it('reserves synchronously at a reopen while recovery runs, keeping what the previous run left for recovery to judge', async () => {
+  it('at a reopen while recovery runs, the reservation written keeps what the previous run left for recovery to judge', async () => {
     const dir = await closedAfter(3, 'reopen');
     const q = queued(); // recovery's steps are held: it is still running below
     const second = store({ dir, fs: q.fs });
     const session = second.open('reopen');
     assert.equal(session.nextSeq(), 4);
     const meta = readMetadata(dir, 'reopen');
-    assert.deepEqual([meta.seq_reserved, meta.last_seq, meta.written_through, meta.ended_at], [3 + 1024, 3, 3, null]);
-    await q.releaseAll();
+    assert.deepEqual([meta.seq_reserved, meta.last_seq, meta.written_through, meta.ended_at, meta.crash_losses], [4 + 1024, 4, 3, null, []]);
   });
 
-  it('holds records above the reservation on disk until metadata.json has it', async () => {
+  it('holds records until an fsynced metadata.json holds their reservation (the one written at once is not enough)', async () => {
     const q = queued();
-    q.hold = (call) => metadataCalls(call) || call.op === 'write';
-    const s = store({ fs: q.fs, durability: 'none', chunkBytes: 4096 });
+    q.hold = metadataCalls;
+    const s = store({ fs: q.fs, durability: 'none' });
     const session = s.open('held');
-    for (let i = 0; i < 1100; i++) append(session, session.nextSeq()); // past the 1024 reserved at open; the next reservation is held
+    for (let i = 0; i < 3; i++) append(session, session.nextSeq());
     await sealed();
-    const writes = async () => {
-      while (q.held('write').length > 0) await q.held('write')[0]!.complete();
-    };
-    await writes(); // the writer goes on until the next chunk would pass the reservation
-    const written = sessionLines(s.root, 'held').map((l) => l.seq);
-    assert.ok(written.length > 900 && written.at(-1)! <= 1024, `written up to ${written.at(-1)}`);
-    assert.ok(q.held('promises.open').length > 0, 'a reservation is on its way');
-    q.hold = (call) => call.op === 'write';
-    const metadataWrites = q.calls.length;
+    assert.equal(q.calls.filter((call) => call.op === 'write').length, 0, 'no record reaches the disk before its reservation is fsynced');
     await q.releaseAll();
     await session.flush();
-    const rename = q.calls.findIndex((call, i) => i >= metadataWrites && call.op === 'promises.rename' && call.path!.endsWith('metadata.json.tmp'));
-    const write = q.calls.findIndex((call, i) => i >= metadataWrites && call.op === 'write');
-    assert.ok(rename !== -1 && rename < write, 'the reservation is renamed into place before the next write');
-    assert.deepEqual(sessionLines(s.root, 'held').map((l) => l.seq), Array.from({ length: 1100 }, (_, i) => i + 1));
+    const sync = q.calls.findIndex((call) => call.op === 'handle.sync' && call.path!.includes('metadata.json'));
+    const write = q.calls.findIndex((call) => call.op === 'write');
+    assert.ok(sync !== -1 && sync < write, 'the fsync of the reservation comes before the first write');
+    assert.deepEqual(sessionLines(s.root, 'held').map((l) => l.seq), [1, 2, 3]);
   });
 
   it('doubles the reservation once seqs outrun the one on disk', async () => {
@@ -143,7 +137,7 @@ describe('StoredSession', () => {
     for (let i = 0; i < 3; i++) append(session, session.nextSeq());
     const flushed = session.flush();
     await (await q.next('write')).fail('EIO');
-    await assert.rejects(flushed, { name: 'StorageError', code: 'EDROPPED', message: /3 records could not be written/ });
+    await assert.rejects(flushed, { name: 'StorageError', code: 'EDROPPED', message: /records between seq 1 and 3 could not be written \(3 system, EIO/ });
     q.hold = () => false;
     append(session, session.nextSeq());
     await session.flush();

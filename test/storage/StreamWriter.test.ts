@@ -382,15 +382,28 @@ describe('StreamWriter', () => {
     assert.equal(h.writer.activeState().last_chain, previous);
   });
 
-  it('records the chain after a dropped audit chunk, so verify can continue the chain past it', async () => {
+  it('chains a chunk sealed behind a dropped one again from the last line written, at the same size', async () => {
     const h = heldWrites({ chained: true });
     const { q } = h;
-    for (let seq = 1; seq <= 2; seq++) h.writer.append(line(seq).slice(0, -1), seq);
-    h.writer.seal();
-    await (await q.next('write')).fail('EIO');
+    const open = (seq: number) => line(seq).slice(0, -1);
+    for (const [first, last] of [[1, 2], [3, 4], [5, 6]]) {
+      for (let seq = first!; seq <= last!; seq++) h.writer.append(open(seq), seq);
+      h.writer.seal(); // each chunk is chained from the one before when sealed
+    }
+    await (await q.next('write')).complete();
+    await (await q.next('write')).fail('EIO'); // 3-4 lost: 5-6 was chained after them
+    await (await q.next('write')).complete();
     await h.writer.idle();
-    const expected = nextChain(nextChain('', line(1)), line(2));
-    assert.deepEqual(h.drops.map((d) => [d.first, d.last, d.chainAfter]), [[1, 2, expected]]);
+    assert.deepEqual(h.drops.map((d) => [d.first, d.last, d.chainAfter]), [[3, 4, undefined]]);
+    const lines = readFileSync(h.path, 'utf8').split('\n').filter((l) => l !== '');
+    let previous = '';
+    for (const text of lines) {
+      const split = splitChainedLine(text)!;
+      assert.equal(split.chain, nextChain(previous, split.hashed), `the chain runs over the lines written: ${split.hashed}`);
+      previous = split.chain;
+    }
+    assert.deepEqual(lines.map((l) => (JSON.parse(l) as { seq: number }).seq), [1, 2, 5, 6]);
+    assert.equal(h.writer.writtenChain, previous);
   });
 
   it('writes synchronously past the high-water mark (backpressure), in order', () => {
