@@ -109,6 +109,7 @@ export class StoredSession {
   /** flush() calls have asked for every seq up to here. */
   private flushedThrough = 0;
   private closing: Promise<void> | undefined;
+  private reportedUnwritable = false;
 
   constructor(ctx: StoreContext, sessionId: string, level: string | null, attributes: Record<string, unknown>) {
     this.ctx = ctx;
@@ -399,13 +400,31 @@ export class StoredSession {
 
   /** Write one line; `eventJson` is eventPart(event, category, tier, severity). */
   append(seq: number, hrTime: HrTime, eventJson: string, audit: boolean, body: unknown, attributes: Attributes | undefined, span: SpanContext | undefined): void {
-    const open = formatLineOpen(hrTime, seq, this.sessionJson, eventJson, body, attributes, span);
     if (seq > this.lastAppended) {
       if (seq > this.lastAppended + 1) this.skipped.push([this.lastAppended + 1, seq - 1]);
       this.lastAppended = seq;
     } else if (this.skipped.length > 0) this.arrivedLate(seq);
+    let open: string;
+    try {
+      open = formatLineOpen(hrTime, seq, this.sessionJson, eventJson, body, attributes, span);
+    } catch (error) {
+      this.unwritable(seq, audit, error as Error);
+      return;
+    }
     if (audit && this.ctx.config.separateAuditTrail) this.writers.audit.append(open, seq);
     else this.writers.system.append(open + '}', seq);
+  }
+
+  /**
+   * A record JSON cannot hold (a cycle or a BigInt in its body): counted and ranged as dropped,
+   * reported once per session, never thrown into the caller's emit.
+   */
+  private unwritable(seq: number, audit: boolean, error: Error): void {
+    this.ctx.stats.dropped++;
+    this.dropped(audit && this.ctx.config.separateAuditTrail ? 'audit' : 'system', seq, seq, 1, 'EUNSERIALIZABLE', undefined, false);
+    if (this.reportedUnwritable) return;
+    this.reportedUnwritable = true;
+    this.ctx.report(this.id, `the record with seq ${seq}`, Object.assign(new Error(`a record of session ${this.id} cannot be written as JSON (${error.message}); it is counted and recorded as dropped`), { code: 'EUNSERIALIZABLE' }));
   }
 
   /** A seq passed over earlier arrived after all (out of order): it is no longer missing. */
