@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ActiveFile } from '../../storage/ActiveFile.ts';
 import { FdBudget } from '../../storage/FdBudget.ts';
 import { nodeFileSystem } from '../../storage/FileSystem.ts';
-import { QueuedFileSystem } from '../support/QueuedFileSystem.ts';
+import { ControlledFileSystem } from '../support/ControlledFileSystem.ts';
 import { tempDir } from '../support/sessionFiles.ts';
 
 function writeAt(file: ActiveFile, data: string, position: number): Promise<void> {
@@ -47,22 +47,22 @@ describe('ActiveFile', () => {
     const path = join(dir, 'system.jsonl');
     writeFileSync(path, '');
     linkSync(path, join(dir, 'other-name'));
-    const q = new QueuedFileSystem();
+    const q = new ControlledFileSystem();
     const file = new ActiveFile(path, 0, q.fs, new FdBudget(4), false);
     assert.throws(() => file.openNow(), { code: 'ESESSIONLINK', message: /hard link/ });
-    const ops = q.calls.map((call) => call.op);
+    const ops = q.calls.map((call) => call.name);
     assert.equal(ops.filter((op) => op === 'openSync').length, ops.filter((op) => op === 'closeSync').length);
     assert.equal(statSync(path).size, 0);
   });
 
   it('puts each write at its own offset, whatever order the writes complete in', async () => {
     const dir = tempDir();
-    const q = new QueuedFileSystem();
-    q.hold = (call) => call.op === 'write';
+    const q = new ControlledFileSystem();
+    q.hold = (call) => call.name === 'write';
     const file = new ActiveFile(join(dir, 'system.jsonl'), 0, q.fs, new FdBudget(4), true);
     const first = writeAt(file, 'aaaa\n', 0);
     const second = writeAt(file, 'bb\n', 5);
-    const [writeA, writeB] = [await q.next((c) => c.op === 'write' && c.args[4] === 0), await q.next((c) => c.op === 'write' && c.args[4] === 5)];
+    const [writeA, writeB] = [await q.next((c) => c.name === 'write' && c.args[4] === 0), await q.next((c) => c.name === 'write' && c.args[4] === 5)];
     await writeB.complete();
     await writeA.complete();
     await Promise.all([first, second]);
@@ -74,7 +74,7 @@ describe('ActiveFile', () => {
 
   it('fdatasyncs only what is new: once per batch of written bytes, never for nothing', async () => {
     const dir = tempDir();
-    const q = new QueuedFileSystem();
+    const q = new ControlledFileSystem();
     q.hold = () => false;
     const file = new ActiveFile(join(dir, 'system.jsonl'), 0, q.fs, new FdBudget(4), true);
     await writeAt(file, 'line\n', 0);
@@ -83,13 +83,13 @@ describe('ActiveFile', () => {
     assert.equal(file.synced, 5);
     assert.equal(await sync(file), 5);
     file.syncSync();
-    assert.equal(q.calls.filter((call) => call.op === 'fdatasync' || call.op === 'fdatasyncSync').length, 1);
+    assert.equal(q.calls.filter((call) => call.name === 'fdatasync' || call.name === 'fdatasyncSync').length, 1);
   });
 
   it('does not count bytes as synced when the fdatasync fails', async () => {
     const dir = tempDir();
-    const q = new QueuedFileSystem();
-    q.hold = (call) => call.op === 'fdatasync';
+    const q = new ControlledFileSystem();
+    q.hold = (call) => call.name === 'fdatasync';
     const file = new ActiveFile(join(dir, 'system.jsonl'), 0, q.fs, new FdBudget(4), true);
     file.writeAtSync(Buffer.from('line\n'), 0);
     file.written = 5;
@@ -101,18 +101,18 @@ describe('ActiveFile', () => {
 
   it('closes only after the write under way has finished', async () => {
     const dir = tempDir();
-    const q = new QueuedFileSystem();
-    q.hold = (call) => call.op === 'write';
+    const q = new ControlledFileSystem();
+    q.hold = (call) => call.name === 'write';
     const file = new ActiveFile(join(dir, 'system.jsonl'), 0, q.fs, new FdBudget(4), true);
     const written = writeAt(file, 'line\n', 0);
     let closed = false;
     const closing = file.close().then(() => (closed = true));
     const write = await q.next('write');
     assert.equal(closed, false);
-    assert.ok(!q.calls.some((call) => call.op === 'closeSync'), 'the descriptor is still open');
+    assert.ok(!q.calls.some((call) => call.name === 'closeSync'), 'the descriptor is still open');
     await write.complete();
     await Promise.all([written, closing]);
-    assert.equal(q.calls.at(-1)!.op, 'closeSync');
+    assert.equal(q.calls.at(-1)!.name, 'closeSync');
     assert.equal(readFileSync(join(dir, 'system.jsonl'), 'utf8'), 'line\n');
   });
 

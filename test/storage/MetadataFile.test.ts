@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MetadataFile, WriteSlots } from '../../storage/MetadataFile.ts';
-import { type HeldCall, QueuedFileSystem } from '../support/QueuedFileSystem.ts';
+import { ControlledFileSystem, type PendingCall } from '../support/ControlledFileSystem.ts';
 import { tempDir } from '../support/sessionFiles.ts';
 
 interface Snapshot {
@@ -11,7 +11,7 @@ interface Snapshot {
 }
 
 interface Fixture {
-  q: QueuedFileSystem;
+  q: ControlledFileSystem;
   file: MetadataFile<Snapshot>;
   dir: string;
   /** The state each write snapshots: written as {"v":n}, reserving n. */
@@ -27,7 +27,7 @@ const fixtures: Fixture[] = [];
 
 function fixture(): Fixture {
   const dir = tempDir();
-  const q = new QueuedFileSystem();
+  const q = new ControlledFileSystem();
   const state = { v: 0 };
   const written: number[] = [];
   const durable: boolean[] = [];
@@ -45,7 +45,7 @@ function fixture(): Fixture {
 }
 
 /** Complete held calls in order until one matching `stop` is pending (not completed). */
-async function runUntil(q: QueuedFileSystem, stop: (call: HeldCall) => boolean): Promise<HeldCall> {
+async function runUntil(q: ControlledFileSystem, stop: (call: PendingCall) => boolean): Promise<PendingCall> {
   for (;;) {
     const call = await q.next();
     if (stop(call)) return call;
@@ -74,7 +74,7 @@ describe('MetadataFile', () => {
     await f.q.releaseAll();
     await Promise.all([first, ...later]);
     assert.deepEqual(f.written, [1, 5]);
-    assert.equal(f.q.calls.filter((call) => call.op === 'promises.open' && call.path!.endsWith('.tmp')).length, 2);
+    assert.equal(f.q.calls.filter((call) => call.name === 'promises.open' && call.path!.endsWith('.tmp')).length, 2);
     assert.equal(f.onDisk(), 5);
   });
 
@@ -105,11 +105,11 @@ describe('MetadataFile', () => {
   });
 
   // The asynchronous write holds an older state; the synchronous one runs while it is held at each step in turn.
-  const steps: Array<[string, (call: HeldCall) => boolean]> = [
-    ['before its temp file is written', (call) => call.op === 'handle.writeFile'],
-    ['after its temp file is written, before the check', (call) => call.op === 'handle.sync'],
-    ['after the check, with its rename issued', (call) => call.op === 'promises.rename'],
-    ['after its rename, while the directory is synced', (call) => call.op === 'promises.open' && !call.path!.endsWith('.tmp')],
+  const steps: Array<[string, (call: PendingCall) => boolean]> = [
+    ['before its temp file is written', (call) => call.name === 'handle.writeFile'],
+    ['after its temp file is written, before the check', (call) => call.name === 'handle.sync'],
+    ['after the check, with its rename issued', (call) => call.name === 'promises.rename'],
+    ['after its rename, while the directory is synced', (call) => call.name === 'promises.open' && !call.path!.endsWith('.tmp')],
   ];
   for (const [when, step] of steps) {
     it(`writeSync is never overtaken by an older asynchronous write held ${when}`, async () => {
@@ -133,7 +133,7 @@ describe('MetadataFile', () => {
     f.state.v = 1;
     let resolved = false;
     const older = f.file.write().then(() => (resolved = true));
-    await runUntil(f.q, (call) => call.op === 'handle.sync');
+    await runUntil(f.q, (call) => call.name === 'handle.sync');
     f.state.v = 2;
     f.file.writeSync(false);
     assert.deepEqual([f.written, f.durable], [[2], [false]]);

@@ -6,7 +6,7 @@ import type { FileSystem } from '../../storage/FileSystem.ts';
 import { nodeFileSystem } from '../../storage/FileSystem.ts';
 import { SegmentCompressor } from '../../storage/SegmentCompressor.ts';
 import { FaultyFileSystem } from '../support/FaultyFileSystem.ts';
-import { QueuedFileSystem } from '../support/QueuedFileSystem.ts';
+import { ControlledFileSystem } from '../support/ControlledFileSystem.ts';
 import { tempDir } from '../support/sessionFiles.ts';
 
 const TEXT = Array.from({ length: 200 }, (_, i) => `{"seq":${i + 1},"body":"line ${i + 1}"}\n`).join('');
@@ -78,8 +78,8 @@ describe('SegmentCompressor', () => {
     it(`keeps the plain segment and leaves no .tmp when ${step} fails`, async () => {
       const dir = tempDir();
       const plain = plainSegment(dir, 1);
-      const q = new QueuedFileSystem();
-      q.hold = (call) => call.op === step;
+      const q = new ControlledFileSystem();
+      q.hold = (call) => call.name === step;
       const { c, outcomes, nth } = compressor(q.fs);
       c.add(plain);
       await (await q.next(step)).fail('EIO');
@@ -110,8 +110,8 @@ describe('SegmentCompressor', () => {
   it('compresses one segment at a time, in the order they were added', async () => {
     const dir = tempDir();
     const plains = [1, 2, 3].map((n) => plainSegment(dir, n));
-    const q = new QueuedFileSystem();
-    q.hold = (call) => call.op === 'promises.rename';
+    const q = new ControlledFileSystem();
+    q.hold = (call) => call.name === 'promises.rename';
     const { c, outcomes } = compressor(q.fs);
     for (const plain of plains) c.add(plain);
     for (const plain of plains) {
@@ -127,8 +127,8 @@ describe('SegmentCompressor', () => {
   it('forgets a segment the cap removed before its turn', async () => {
     const dir = tempDir();
     const [first, second] = [1, 2].map((n) => plainSegment(dir, n));
-    const q = new QueuedFileSystem();
-    q.hold = (call) => call.op === 'promises.rename';
+    const q = new ControlledFileSystem();
+    q.hold = (call) => call.name === 'promises.rename';
     const { c, outcomes } = compressor(q.fs);
     c.add(first!);
     c.add(second!);

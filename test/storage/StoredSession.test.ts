@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { eventPart } from '../../format/formatLine.ts';
 import { SessionStore, type StoreOptions } from '../../storage/SessionStore.ts';
 import type { StoredSession } from '../../storage/StoredSession.ts';
-import { QueuedFileSystem } from '../support/QueuedFileSystem.ts';
+import { ControlledFileSystem } from '../support/ControlledFileSystem.ts';
 import { readMetadata, sessionLines, tempDir } from '../support/sessionFiles.ts';
 
 const OUTPUT = eventPart('output', 'system', 'full', 'INFO');
@@ -13,10 +13,10 @@ function append(session: StoredSession, seq: number, audit = false): void {
 }
 
 const stores: SessionStore[] = [];
-const queues: QueuedFileSystem[] = [];
-/** A QueuedFileSystem let go after the test, so the store can shut down whatever the test left held. */
-function queued(): QueuedFileSystem {
-  const q = new QueuedFileSystem();
+const queues: ControlledFileSystem[] = [];
+/** A ControlledFileSystem let go after the test, so the store can shut down whatever the test left held. */
+function queued(): ControlledFileSystem {
+  const q = new ControlledFileSystem();
   queues.push(q);
   return q;
 }
@@ -39,7 +39,7 @@ async function closedAfter(records: number, id: string): Promise<string> {
 }
 
 /** metadata.json's calls (and the unlinks of removed segments): promises and file-handle calls. */
-const metadataCalls = (call: { op: string }) => call.op.startsWith('promises.') || call.op.startsWith('handle.');
+const metadataCalls = (call: { name: string }) => call.name.startsWith('promises.') || call.name.startsWith('handle.');
 
 /** One turn of the event loop: the store seals this turn's lines into chunks with setImmediate. */
 const sealed = () => new Promise((resolve) => setImmediate(resolve));
@@ -83,9 +83,9 @@ describe('StoredSession', () => {
     const before = q.calls.length;
     assert.equal(session.nextSeq(), 1);
     assert.equal(readMetadata(s.root, 'first').seq_reserved, 1 + 1024);
-    assert.ok(!q.calls.slice(before).some((call) => call.op === 'fsyncSync' || call.op === 'fdatasyncSync'), 'no fsync on the way');
+    assert.ok(!q.calls.slice(before).some((call) => call.name === 'fsyncSync' || call.name === 'fdatasyncSync'), 'no fsync on the way');
     assert.equal(session.nextSeq(), 2);
-    assert.equal(q.calls.filter((call) => call.op === 'renameSync').length, 1, 'one synchronous write for the whole reservation');
+    assert.equal(q.calls.filter((call) => call.name === 'renameSync').length, 1, 'one synchronous write for the whole reservation');
   });
 
   it('at a reopen while recovery runs, the reservation written keeps what the previous run left for recovery to judge', async () => {
@@ -105,11 +105,11 @@ describe('StoredSession', () => {
     const session = s.open('held');
     for (let i = 0; i < 3; i++) append(session, session.nextSeq());
     await sealed();
-    assert.equal(q.calls.filter((call) => call.op === 'write').length, 0, 'no record reaches the disk before its reservation is fsynced');
+    assert.equal(q.calls.filter((call) => call.name === 'write').length, 0, 'no record reaches the disk before its reservation is fsynced');
     await q.releaseAll();
     await session.flush();
-    const sync = q.calls.findIndex((call) => call.op === 'handle.sync' && call.path!.includes('metadata.json'));
-    const write = q.calls.findIndex((call) => call.op === 'write');
+    const sync = q.calls.findIndex((call) => call.name === 'handle.sync' && call.path!.includes('metadata.json'));
+    const write = q.calls.findIndex((call) => call.name === 'write');
     assert.ok(sync !== -1 && sync < write, 'the fsync of the reservation comes before the first write');
     assert.deepEqual(sessionLines(s.root, 'held').map((l) => l.seq), [1, 2, 3]);
   });
@@ -131,7 +131,7 @@ describe('StoredSession', () => {
 
   it('flush() rejects with EDROPPED when records could not be written, and resolves again once writing works', async () => {
     const q = queued();
-    q.hold = (call) => call.op === 'write';
+    q.hold = (call) => call.name === 'write';
     const s = store({ fs: q.fs, durability: 'none' });
     const session = s.open('drop');
     for (let i = 0; i < 3; i++) append(session, session.nextSeq());
@@ -149,7 +149,7 @@ describe('StoredSession', () => {
 
   it('flush() waits for the fdatasync of audit lines (durability audit) but not of system lines', async () => {
     const q = queued();
-    q.hold = (call) => call.op === 'fdatasync';
+    q.hold = (call) => call.name === 'fdatasync';
     const s = store({ fs: q.fs });
     const session = s.open('durable');
     append(session, session.nextSeq());
@@ -211,7 +211,7 @@ describe('StoredSession', () => {
     for (let i = 0; i < 30; i++) append(session, session.nextSeq());
     await s.drain();
     assert.equal(readMetadata(s.root, 'cap').removed.length, 0);
-    q.hold = (call) => metadataCalls(call) || call.op === 'rename';
+    q.hold = (call) => metadataCalls(call) || call.name === 'rename';
     session.setAttributes({ during: 'a metadata.json write under way' }); // its snapshot is taken now
     for (let i = 0; i < 15; i++) append(session, session.nextSeq());
     await (await q.next('rename')).complete(); // the rotation: the cap records the oldest segment as removed
@@ -220,7 +220,7 @@ describe('StoredSession', () => {
     let unlinks = 0;
     while (q.pending.length > 0) {
       const call = q.pending[0]!;
-      if (call.op === 'promises.unlink' && /\.\d{6}\.jsonl/.test(call.path!)) {
+      if (call.name === 'promises.unlink' && /\.\d{6}\.jsonl/.test(call.path!)) {
         const name = call.path!.slice(call.path!.lastIndexOf('/') + 1);
         const removed = readMetadata(s.root, 'cap').removed.map((r: { file: string }) => r.file);
         assert.ok(removed.includes(name), `${name} is deleted while metadata.json records as removed only ${JSON.stringify(removed)}`);

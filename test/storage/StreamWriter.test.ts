@@ -9,7 +9,7 @@ import { type FileSystem, nodeFileSystem } from '../../storage/FileSystem.ts';
 import { GroupCommit } from '../../storage/GroupCommit.ts';
 import { StreamWriter, type StreamWriterOptions } from '../../storage/StreamWriter.ts';
 import { type WriterStats, newWriterStats } from '../../storage/WriterStats.ts';
-import { QueuedFileSystem } from '../support/QueuedFileSystem.ts';
+import { ControlledFileSystem } from '../support/ControlledFileSystem.ts';
 import { tempDir } from '../support/sessionFiles.ts';
 
 interface Drop {
@@ -65,9 +65,9 @@ function harness(options: { fs?: FileSystem; maxFileSize?: number; highWaterMark
 }
 
 /** A harness whose asynchronous writes wait for the test; every other call runs at once. */
-function heldWrites(options: Parameters<typeof harness>[0] = {}): Harness & { q: QueuedFileSystem } {
-  const q = new QueuedFileSystem();
-  q.hold = (call) => call.op === 'write';
+function heldWrites(options: Parameters<typeof harness>[0] = {}): Harness & { q: ControlledFileSystem } {
+  const q = new ControlledFileSystem();
+  q.hold = (call) => call.name === 'write';
   return { ...harness({ ...options, fs: q.fs }), q };
 }
 
@@ -312,29 +312,29 @@ describe('StreamWriter', () => {
   });
 
   it('checks the file no more often than checkIntervalMs', async () => {
-    const q = new QueuedFileSystem();
+    const q = new ControlledFileSystem();
     q.hold = () => false;
     const h = harness({ fs: q.fs, checkIntervalMs: 1e9 });
     for (let i = 0; i < 5; i++) {
       chunk(h.writer, i * 3 + 1, i * 3 + 3);
       await h.writer.idle();
     }
-    assert.equal(q.calls.filter((call) => call.op === 'lstat').length, 0);
+    assert.equal(q.calls.filter((call) => call.name === 'lstat').length, 0);
   });
 
   it('waitFor(true) resolves when written if the stream has no group commit, without any fdatasync', async () => {
-    const q = new QueuedFileSystem();
+    const q = new ControlledFileSystem();
     q.hold = () => false;
     const h = harness({ fs: q.fs });
     chunk(h.writer, 1, 3);
     await h.writer.waitFor(true);
     assert.deepEqual(seqsIn(h.path), [1, 2, 3]);
-    assert.equal(q.calls.filter((call) => call.op.startsWith('fdatasync') || call.op.startsWith('fsync')).length, 0);
+    assert.equal(q.calls.filter((call) => call.name.startsWith('fdatasync') || call.name.startsWith('fsync')).length, 0);
   });
 
   it('waitFor(true) resolves only after the group commit fdatasync\'ed the lines; waitFor(false) once written', async () => {
-    const q = new QueuedFileSystem();
-    q.hold = (call) => call.op === 'write' || call.op === 'fdatasync';
+    const q = new ControlledFileSystem();
+    q.hold = (call) => call.name === 'write' || call.name === 'fdatasync';
     const h = harness({ fs: q.fs, groupCommit: new GroupCommit(4) });
     chunk(h.writer, 1, 3);
     let durable = false;
@@ -350,8 +350,8 @@ describe('StreamWriter', () => {
   });
 
   it('waitFor(true) rejects when the fdatasync fails, and the fault is reported', async () => {
-    const q = new QueuedFileSystem();
-    q.hold = (call) => call.op === 'fdatasync';
+    const q = new ControlledFileSystem();
+    q.hold = (call) => call.name === 'fdatasync';
     const h = harness({ fs: q.fs, groupCommit: new GroupCommit(4) });
     chunk(h.writer, 1, 3);
     const durable = h.writer.waitFor(true);
@@ -407,7 +407,7 @@ describe('StreamWriter', () => {
   });
 
   it('writes synchronously past the high-water mark (backpressure), in order', () => {
-    const q = new QueuedFileSystem(); // holds every asynchronous call: only the synchronous path can write
+    const q = new ControlledFileSystem(); // holds every asynchronous call: only the synchronous path can write
     const h = harness({ fs: q.fs, highWaterMark: 200 });
     for (let seq = 1; seq <= 20; seq++) h.writer.append(line(seq), seq);
     assert.ok(h.stats.backpressure > 0);
@@ -417,8 +417,8 @@ describe('StreamWriter', () => {
   });
 
   it('keeps writing to the old file when the rotation rename fails: no segment, no hole', async () => {
-    const q = new QueuedFileSystem();
-    q.hold = (call) => call.op === 'rename';
+    const q = new ControlledFileSystem();
+    q.hold = (call) => call.name === 'rename';
     const h = harness({ fs: q.fs, maxFileSize: 200 });
     for (let seq = 1; seq <= 8; seq++) h.writer.append(line(seq), seq);
     await (await q.next('rename')).fail('EACCES');
