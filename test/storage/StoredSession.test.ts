@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
 import { eventPart } from '../../format/formatLine.ts';
 import { SessionStore, type StoreOptions } from '../../storage/SessionStore.ts';
 import type { StoredSession } from '../../storage/StoredSession.ts';
@@ -230,6 +232,29 @@ describe('StoredSession', () => {
       if (q.pending.length === 0) await sealed();
     }
     assert.equal(unlinks, 1);
+  });
+
+  it('retention while a reopen is still recovering: a segment it removes is not listed again, and every listed one exists', async () => {
+    const dir = tempDir();
+    const first = store({ dir, compression: 'none', maxFileSize: 2000, maxSessionSize: 1 << 30 });
+    const before = first.open('kept');
+    for (let i = 0; i < 40; i++) append(before, before.nextSeq());
+    await first.shutdown();
+    const sessionDir = join(dir, 'kept');
+    const segments = readdirSync(sessionDir).filter((name) => /\.\d{6}\.jsonl$/.test(name));
+    assert.ok(segments.length >= 2);
+    for (const name of segments) utimesSync(join(sessionDir, name), new Date(0), new Date(0));
+    const q = queued(); // recovery's steps wait
+    const second = store({ dir, fs: q.fs, compression: 'none', maxFileSize: 2000, maxSessionSize: 1 << 30 });
+    const session = second.open('kept');
+    const pruning = session.pruneSegmentsBefore(Date.now(), false);
+    await q.releaseAll();
+    assert.equal((await pruning).length, segments.length);
+    await second.shutdown();
+    const meta = readMetadata(dir, 'kept');
+    const listed = meta.segments.map((segment: { file: string }) => segment.file);
+    assert.deepEqual(listed.filter((file: string) => meta.removed.some((r: { file: string }) => r.file === file)), [], 'listed and removed at once');
+    for (const file of listed) assert.ok(existsSync(join(sessionDir, file)), `${file} is listed but gone`);
   });
 
   it('writes audit lines to audit.jsonl and system lines to system.jsonl, sharing one seq', async () => {
