@@ -518,6 +518,7 @@ export class StoredSession {
 
   /** Retention for this open session: rotated segments last written before `cutoff`, recorded then removed. */
   async pruneSegmentsBefore(cutoff: number, dryRun: boolean): Promise<StoredSegment[]> {
+    if (this.recovering) await this.recovering; // recovery sets the segment list from the directory: decide after it
     const old: StoredSegment[] = [];
     for (const segment of this.meta.segments) {
       if (this.compressor?.isCompressing(join(this.dir, segment.file))) continue;
