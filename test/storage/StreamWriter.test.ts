@@ -416,6 +416,24 @@ describe('StreamWriter', () => {
     assert.deepEqual(seqs, range(1, seqs.length));
   });
 
+  it('flushSync during a rotation\'s rename writes what precedes it and leaves the new file\'s lines for after it', async () => {
+    const q = new ControlledFileSystem();
+    q.hold = (call) => call.name === 'rename';
+    const h = harness({ fs: q.fs, maxFileSize: bytesOf(1, 6) + 10 });
+    for (let seq = 1; seq <= 6; seq++) h.writer.append(line(seq), seq);
+    h.writer.flushSync(false); // seals, writes; the seventh line does not fit: it starts a rotation
+    for (let seq = 7; seq <= 9; seq++) h.writer.append(line(seq), seq);
+    h.writer.seal();
+    const rename = await q.next('rename');
+    h.writer.flushSync(false);
+    assert.deepEqual(seqsIn(h.path), range(1, 6), 'the old file, whole; nothing of the new one yet');
+    rename.complete();
+    await h.writer.idle();
+    assert.deepEqual(seqsIn(join(h.dir, 'system.000001.jsonl')), range(1, 6));
+    assert.deepEqual(seqsIn(h.path), range(7, 9));
+    assert.deepEqual(readdirSync(h.dir).filter((name) => name.includes('replaced')), []);
+  });
+
   it('keeps writing to the old file when the rotation rename fails: no segment, no hole', async () => {
     const q = new ControlledFileSystem();
     q.hold = (call) => call.name === 'rename';
