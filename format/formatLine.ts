@@ -31,7 +31,17 @@ function quote(value: string): string {
 }
 
 function binaryAsBase64(_key: string, value: unknown): unknown {
-  return value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') : value;
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+  return typeof value === 'bigint' ? value.toString() : value;
+}
+
+/** JSON of a body that may not be JSON at all (a cycle): then its String(), so a line is always written. */
+function bodyJson(body: unknown): string {
+  try {
+    return JSON.stringify(body, binaryAsBase64) ?? 'null';
+  } catch {
+    return JSON.stringify(String(body));
+  }
 }
 
 /** `"body":...` and, for bytes that are not UTF-8, `"body_encoding":"base64"`. */
@@ -45,7 +55,7 @@ function formatBody(body: unknown): string {
       return '"body":"' + Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('base64') + '","body_encoding":"base64"';
     }
   }
-  return '"body":' + (JSON.stringify(body, binaryAsBase64) ?? 'null');
+  return '"body":' + bodyJson(body);
 }
 
 /**

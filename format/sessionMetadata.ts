@@ -183,3 +183,11 @@ export function parseMetadata(text: string, path: string): SessionMetadata {
     attributes: meta.attributes ?? {},
   } as SessionMetadata;
 }
+
+/** The `removed` entry of a segment deleted on purpose. */
+export function removedEntry(segment: StoredSegment, reason: RemovedRange['reason'], at: string): RemovedRange {
+  return {
+    file: segment.file, stream: segment.stream, first_seq: segment.first_seq, last_seq: segment.last_seq, lines: segment.lines, reason, at,
+    ...(segment.last_chain !== undefined ? { chain_after: segment.last_chain } : {}),
+  };
+}

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { diag, type Attributes, type HrTime, type SpanContext } from '@opentelemetry/api';
 import { eventPart } from '../format/formatLine.ts';
 import { ATTR_CATEGORY, ATTR_SEQ, ATTR_SESSION_ID, ATTR_TIER } from '../format/recordAttributes.ts';
-import { assertSessionId, isValidSessionId } from '../format/sessionId.ts';
+import { SESSION_ID_ALLOWED, assertSessionId, isValidSessionId } from '../format/sessionId.ts';
 import type { StoredSegment } from '../format/sessionMetadata.ts';
 import { BufferPool } from './BufferPool.ts';
 import { onProcessExit } from './exitHook.ts';
@@ -127,7 +127,7 @@ export class SessionStore {
     const sessionId = attributes[ATTR_SESSION_ID];
     if (!isValidSessionId(sessionId)) {
       this.stats.rejected++;
-      this.warnOnce(`id:${String(sessionId).slice(0, 140)}`, `otel-session-logs: a record with session.id ${JSON.stringify(String(sessionId).slice(0, 140))} was not written; allowed: 1-128 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit`);
+      this.warnOnce(`id:${String(sessionId).slice(0, 140)}`, `otel-session-logs: a record with session.id ${JSON.stringify(String(sessionId).slice(0, 140))} was not written; allowed: ${SESSION_ID_ALLOWED}`);
       return;
     }
     let session = this.sessions.get(sessionId);

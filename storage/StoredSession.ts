@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Attributes, HrTime, SpanContext } from '@opentelemetry/api';
 import { type Compression, METADATA_FILE, STREAMS, type Stream, segmentFileNames } from '../format/fileNames.ts';
 import { formatLineOpen, sessionPart } from '../format/formatLine.ts';
-import { type SegmentInfo, type SessionMetadata, type StoredSegment, newMetadata } from '../format/sessionMetadata.ts';
+import { type SegmentInfo, type SessionMetadata, type StoredSegment, newMetadata, removedEntry } from '../format/sessionMetadata.ts';
 import type { BufferPool } from './BufferPool.ts';
 import type { FdBudget } from './FdBudget.ts';
 import type { FileSystem } from './FileSystem.ts';
@@ -109,7 +109,6 @@ export class StoredSession {
   /** flush() calls have asked for every seq up to here. */
   private flushedThrough = 0;
   private closing: Promise<void> | undefined;
-  private reportedUnwritable = false;
 
   constructor(ctx: StoreContext, sessionId: string, level: string | null, attributes: Record<string, unknown>) {
     this.ctx = ctx;
@@ -404,27 +403,9 @@ export class StoredSession {
       if (seq > this.lastAppended + 1) this.skipped.push([this.lastAppended + 1, seq - 1]);
       this.lastAppended = seq;
     } else if (this.skipped.length > 0) this.arrivedLate(seq);
-    let open: string;
-    try {
-      open = formatLineOpen(hrTime, seq, this.sessionJson, eventJson, body, attributes, span);
-    } catch (error) {
-      this.unwritable(seq, audit, error as Error);
-      return;
-    }
+    const open = formatLineOpen(hrTime, seq, this.sessionJson, eventJson, body, attributes, span);
     if (audit && this.ctx.config.separateAuditTrail) this.writers.audit.append(open, seq);
     else this.writers.system.append(open + '}', seq);
-  }
-
-  /**
-   * A record JSON cannot hold (a cycle or a BigInt in its body): counted and ranged as dropped,
-   * reported once per session, never thrown into the caller's emit.
-   */
-  private unwritable(seq: number, audit: boolean, error: Error): void {
-    this.ctx.stats.dropped++;
-    this.dropped(audit && this.ctx.config.separateAuditTrail ? 'audit' : 'system', seq, seq, 1, 'EUNSERIALIZABLE', undefined, false);
-    if (this.reportedUnwritable) return;
-    this.reportedUnwritable = true;
-    this.ctx.report(this.id, `the record with seq ${seq}`, Object.assign(new Error(`a record of session ${this.id} cannot be written as JSON (${error.message}); it is counted and recorded as dropped`), { code: 'EUNSERIALIZABLE' }));
   }
 
   /** A seq passed over earlier arrived after all (out of order): it is no longer missing. */
@@ -505,10 +486,7 @@ export class StoredSession {
       const at = this.ctx.clock().toISOString();
       for (const segment of remove) {
         this.meta.segments.splice(this.meta.segments.indexOf(segment), 1);
-        this.meta.removed.push({
-          file: segment.file, stream: segment.stream, first_seq: segment.first_seq, last_seq: segment.last_seq, lines: segment.lines, reason: 'cap', at,
-          ...(segment.last_chain !== undefined ? { chain_after: segment.last_chain } : {}),
-        });
+        this.meta.removed.push(removedEntry(segment, 'cap', at));
         this.compressor?.forget(join(this.dir, segment.file));
         this.unlinkAfterWrite.push(segment.file);
       }
@@ -529,10 +507,7 @@ export class StoredSession {
     const at = this.ctx.clock().toISOString();
     for (const segment of old) {
       this.meta.segments.splice(this.meta.segments.indexOf(segment), 1);
-      this.meta.removed.push({
-        file: segment.file, stream: segment.stream, first_seq: segment.first_seq, last_seq: segment.last_seq, lines: segment.lines, reason: 'retention', at,
-        ...(segment.last_chain !== undefined ? { chain_after: segment.last_chain } : {}),
-      });
+      this.meta.removed.push(removedEntry(segment, 'retention', at));
       this.unlinkAfterWrite.push(segment.file);
     }
     await this.metadataFile.write();

@@ -39,7 +39,7 @@ describe('SessionFileProcessor', () => {
 
   it('refuses options it cannot use, naming the option, the value and what is allowed', () => {
     const dir = tempDir();
-    assert.throws(() => new SessionFileProcessor({ dir, maxFileSize: -5 }), { name: 'RangeError', message: /maxFileSize = -5 is not allowed; allowed:/ });
+    assert.throws(() => new SessionFileProcessor({ dir, maxFileSize: -5 }), { name: 'ConfigError', message: /maxFileSize = -5 is not a size; allowed: a positive byte count/ });
     assert.throws(() => new SessionFileProcessor({ dir, compression: 'bogus' as never }), { message: /compression = "bogus" is not allowed; allowed: gzip, zstd, none/ });
     assert.throws(() => new SessionFileProcessor({ dir: '' }), /dir = "" is not allowed/);
     assert.throws(() => new SessionFileProcessor({ store: {} as SessionStore }), /options.store must be a SessionStore/);

@@ -28,10 +28,11 @@ function pipeline(options: Partial<SessionLevelProcessorOptions> & { extra?: Log
   return { exporter, levels, provider, logger, emit, seen };
 }
 
-/** diag.warn messages while `run` runs. */
-async function warnings(run: () => unknown): Promise<string[]> {
+/** diag messages at `level` while `run` runs. */
+async function diagMessages(level: 'warn' | 'error', run: () => unknown): Promise<string[]> {
   const messages: string[] = [];
-  const logger: DiagLogger = { error: () => {}, warn: (message) => messages.push(message), info: () => {}, debug: () => {}, verbose: () => {} };
+  const keep = (message: string) => messages.push(message);
+  const logger: DiagLogger = { error: level === 'error' ? keep : () => {}, warn: level === 'warn' ? keep : () => {}, info: () => {}, debug: () => {}, verbose: () => {} };
   diag.setLogger(logger, DiagLogLevel.WARN);
   try {
     await run();
@@ -40,6 +41,9 @@ async function warnings(run: () => unknown): Promise<string[]> {
   }
   return messages;
 }
+
+const warnings = (run: () => unknown) => diagMessages('warn', run);
+const diagErrors = (run: () => unknown) => diagMessages('error', run);
 
 describe('SessionLevelProcessor', () => {
   it('passes catalogue events at or below the session level and counts the rest as filtered', async () => {
@@ -185,24 +189,31 @@ describe('SessionLevelProcessor', () => {
     assert.equal(p.exporter.getFinishedLogRecords()[0]!.attributes['event.name'], 'output');
   });
 
-  it('never throws from emit for a body the files cannot hold (a cycle, a BigInt): counted, its seq recorded', async () => {
+  it('never throws from emit for a body that is not JSON (a cycle, a BigInt): the line holds it as text', async () => {
     const dir = tempDir();
     const store = new SessionStore({ dir, onError: () => {} });
     const p = pipeline({ store, defaultLevel: 'full', extra: [new SessionFileProcessor({ store })] });
     const cyclic: Record<string, unknown> = { a: 1 };
     cyclic.self = cyclic;
     p.emit('s', 'output', 'first');
-    await warnings(() => {
-      assert.doesNotThrow(() => p.emit('s', 'output', cyclic as AnyValue));
-      assert.doesNotThrow(() => p.emit('s', 'output', { n: 10n } as unknown as AnyValue));
-    });
+    assert.doesNotThrow(() => p.emit('s', 'output', cyclic as AnyValue));
+    assert.doesNotThrow(() => p.emit('s', 'output', { n: 10n } as unknown as AnyValue));
     p.emit('s', 'output', 'last');
     await p.provider.shutdown();
     await store.shutdown();
-    assert.deepEqual(sessionLines(dir, 's').map((l) => [l.seq, l.body]), [[1, 'first'], [4, 'last']]);
-    assert.equal(store.stats.dropped, 2);
-    const drops = readMetadata(dir, 's').drops.map((d: Record<string, unknown>) => [d.first_seq, d.last_seq, d.count, d.error]);
-    assert.deepEqual(drops, [[2, 3, 2, 'EUNSERIALIZABLE']]);
+    assert.deepEqual(sessionLines(dir, 's').map((l) => [l.seq, l.body]), [[1, 'first'], [2, '[object Object]'], [3, { n: '10' }], [4, 'last']]);
+    assert.deepEqual(readMetadata(dir, 's').drops, []);
+  });
+
+  it('counts a downstream processor that throws, and keeps its exception from the caller of emit', async () => {
+    const throwing: LogRecordProcessor = { onEmit: () => { throw new Error('downstream broke'); }, forceFlush: async () => {}, shutdown: async () => {} };
+    const p = pipeline({ defaultLevel: 'full', extra: [throwing] });
+    const errors = await diagErrors(() => {
+      assert.doesNotThrow(() => p.emit('s', 'output'));
+      assert.doesNotThrow(() => p.emit('s', 'output'));
+    });
+    assert.equal(p.levels.stats.errors, 2);
+    assert.equal(errors.length, 1, 'reported once');
   });
 
   it('passes the same record object downstream: processors see what the level processor set', async () => {
