@@ -8,6 +8,8 @@ import { tempDir } from '../support/sessionFiles.ts';
 interface Snapshot {
   text: string;
   reserved: number;
+  /** Which snapshot this is (the owner attaches what the write makes safe: each must come back once). */
+  id: number;
 }
 
 interface Fixture {
@@ -20,6 +22,9 @@ interface Fixture {
   written: number[];
   durable: boolean[];
   errors: Error[];
+  /** Ids of the snapshots taken, and of those handed back (written or failed), in order. */
+  taken: number[];
+  handedBack: number[];
   onDisk(): number;
 }
 
@@ -32,16 +37,33 @@ function fixture(): Fixture {
   const written: number[] = [];
   const durable: boolean[] = [];
   const errors: Error[] = [];
+  const taken: number[] = [];
+  const handedBack: number[] = [];
   const path = join(dir, 'metadata.json');
-  const snapshot = (): Snapshot => ({ text: JSON.stringify(state) + '\n', reserved: state.v });
+  const snapshot = (): Snapshot => {
+    taken.push(taken.length + 1);
+    return { text: JSON.stringify(state) + '\n', reserved: state.v, id: taken.length };
+  };
   const onWritten = (s: Snapshot, fsynced: boolean) => {
     written.push(s.reserved);
     durable.push(fsynced);
+    handedBack.push(s.id);
   };
-  const file = new MetadataFile<Snapshot>(path, q.fs, new WriteSlots(), snapshot, onWritten, (error) => errors.push(error));
-  const f = { q, file, dir, state, written, durable, errors, onDisk: () => (JSON.parse(readFileSync(path, 'utf8')) as { v: number }).v };
+  const onError = (error: Error, s: Snapshot) => {
+    errors.push(error);
+    handedBack.push(s.id);
+  };
+  const file = new MetadataFile<Snapshot>(path, q.fs, new WriteSlots(), snapshot, onWritten, onError);
+  const f = { q, file, dir, state, written, durable, errors, taken, handedBack, onDisk: () => (JSON.parse(readFileSync(path, 'utf8')) as { v: number }).v };
   fixtures.push(f);
   return f;
+}
+
+/** What a snapshot carries (a reservation, removals to make) is lost if it never comes back. */
+async function assertHandedBackOnce(f: Fixture): Promise<void> {
+  await f.q.releaseAll();
+  await f.file.idle();
+  assert.deepEqual([...f.handedBack].sort((a, b) => a - b), f.taken, 'every snapshot taken is handed back once: written or failed');
 }
 
 /** Complete held calls in order until one matching `stop` is pending (not completed). */
@@ -76,6 +98,7 @@ describe('MetadataFile', () => {
     assert.deepEqual(f.written, [1, 5]);
     assert.equal(f.q.calls.filter((call) => call.name === 'promises.open' && call.path!.endsWith('.tmp')).length, 2);
     assert.equal(f.onDisk(), 5);
+    await assertHandedBackOnce(f);
   });
 
   it('resolves write() only after a write that began after the call is on disk', async () => {
@@ -102,6 +125,7 @@ describe('MetadataFile', () => {
     f.q.hold = () => false;
     await f.file.write();
     assert.deepEqual(f.written, [1]);
+    await assertHandedBackOnce(f);
   });
 
   // The asynchronous write holds an older state; the synchronous one runs while it is held at each step in turn.
@@ -111,20 +135,21 @@ describe('MetadataFile', () => {
     ['after the check, with its rename issued', (call) => call.name === 'promises.rename'],
     ['after its rename, while the directory is synced', (call) => call.name === 'promises.open' && !call.path!.endsWith('.tmp')],
   ];
-  for (const [when, step] of steps) {
-    it(`writeSync is never overtaken by an older asynchronous write held ${when}`, async () => {
+  for (const [when, step] of steps) for (const durable of [true, false]) {
+    it(`writeSync${durable ? '' : '(without fsync)'} is never overtaken by an older asynchronous write held ${when}`, async () => {
       const f = fixture();
       f.state.v = 1;
       const asyncWrite = f.file.write();
       await runUntil(f.q, step);
       f.state.v = 2;
-      f.file.writeSync();
+      f.file.writeSync(durable);
       assert.equal(f.onDisk(), 2);
       await f.q.releaseAll();
       await asyncWrite;
       assert.equal(f.onDisk(), 2, 'the newer state stays');
       assert.equal(Math.max(...f.written), 2);
       assert.deepEqual(readdirSync(f.dir).filter((name) => name.endsWith('.tmp')), [], 'no temp file left');
+      await assertHandedBackOnce(f);
     });
   }
 
@@ -140,8 +165,9 @@ describe('MetadataFile', () => {
     await f.q.releaseAll();
     await older;
     assert.equal(resolved, true);
-    assert.deepEqual([f.written, f.durable], [[2, 2], [false, true]], 'the newest state, fsynced');
+    assert.deepEqual([f.written, f.durable], [[2, 1, 2], [false, false, true]], 'the overtaken snapshot comes back as held by the unsynced write; then the newest state, fsynced');
     assert.equal(f.onDisk(), 2);
+    await assertHandedBackOnce(f);
   });
 
   it('idle() resolves once no write is pending or under way', async () => {
