@@ -116,7 +116,7 @@ export class StoredSession {
     this.dir = join(ctx.root, sessionId);
     this.sessionJson = sessionPart(sessionId);
     const { fs } = ctx;
-    ensureSessionDir(fs, this.dir, sessionId);
+    const created = ensureSessionDir(fs, this.dir, sessionId);
     this.lock = SessionLock.acquire(fs, this.dir, sessionId);
     try {
       const now = ctx.clock();
@@ -141,7 +141,9 @@ export class StoredSession {
         }
       } else {
         meta = newMetadata(sessionId, level, attributes, now);
-        if (holdsRecords(fs, this.dir)) recovery = 'sync'; // metadata.json lost: the seqs on disk must be known first
+        // metadata.json lost: the seqs on disk must be known first. (A directory made just now
+        // cannot hold records without metadata.json: none is written before its reservation.)
+        if (!created && holdsRecords(fs, this.dir)) recovery = 'sync';
       }
       this.meta = meta;
       this.lastSeq = Math.max(meta.seq_reserved, meta.last_seq);
