@@ -160,7 +160,9 @@ export class MetadataFile<S extends MetadataSnapshot = MetadataSnapshot> {
         if (landed || this.lastSyncDurable) {
           this.onWritten(snapshot, true); // on disk, here or in the newer (fsynced) synchronous write
         } else {
-          // The newer write was not fsynced: write again (those waiting wait for that one).
+          // The newer write holds this snapshot but was not fsynced: hand it back as such (what it
+          // carries is attached to the next one), and write again (those waiting wait for that one).
+          this.onWritten(snapshot, false);
           this.next.unshift(...this.current);
           this.current = [];
           continue;

@@ -78,6 +78,8 @@ export class StoredSession {
   private readonly openedAt: number;
   /** Highest seq appended to a writer (records behind a batching processor arrive later). */
   private lastAppended: number;
+  /** Seq ranges handed out here that later appends passed over (a queue upstream dropped them), oldest first. */
+  private skipped: Array<[number, number]> = [];
   /** Seqs up to here are reserved in metadata.json on disk (fsynced): records up to it may be written. */
   private reservedOnDisk: number;
   /** ... and in metadata.json as the OS has it (a killed process cannot take it back): seqs up to it may be handed out. */
@@ -99,7 +101,6 @@ export class StoredSession {
   private recoveryError: Error | undefined;
   private recoveryAttempts = 0;
   private recoveryTimer: NodeJS.Timeout | undefined;
-  private writeAfterRecovery = false;
   private capRun: Promise<void> = Promise.resolve();
   /** Segments recorded as removed whose files are deleted once that record is on disk. */
   private unlinkAfterWrite: string[] = [];
@@ -375,10 +376,7 @@ export class StoredSession {
   }
 
   private writeMetadata(): void {
-    if (this.recovering) {
-      this.writeAfterRecovery = true;
-      return;
-    }
+    if (this.recovering) return; // recovered() writes it
     this.metadataFile.schedule();
   }
 
@@ -387,7 +385,7 @@ export class StoredSession {
     meta.last_seq = this.lastSeq;
     // While recovering, what metadata.json says of the files stays as read (only the reservation moves).
     if (this.recovering) return { text: metadataText(meta), reserved: meta.seq_reserved, unlink: [] };
-    let firstOpen = this.lastAppended + 1;
+    let firstOpen = this.skipped.length > 0 ? this.skipped[0]![0] : this.lastAppended + 1;
     for (const stream of STREAMS) firstOpen = Math.min(firstOpen, this.writers[stream].firstUnsettledSeq());
     meta.written_through = Math.max(meta.written_through, firstOpen - 1);
     // The chain after what is written, not after lines still waiting to be written.
@@ -399,10 +397,24 @@ export class StoredSession {
 
   /** Write one line; `eventJson` is eventPart(event, category, tier, severity). */
   append(seq: number, hrTime: HrTime, eventJson: string, audit: boolean, body: unknown, attributes: Attributes | undefined, span: SpanContext | undefined): void {
+    if (seq > this.lastAppended) {
+      if (seq > this.lastAppended + 1) this.skipped.push([this.lastAppended + 1, seq - 1]);
+      this.lastAppended = seq;
+    } else if (this.skipped.length > 0) this.arrivedLate(seq);
     const open = formatLineOpen(hrTime, seq, this.sessionJson, eventJson, body, attributes, span);
-    if (seq > this.lastAppended) this.lastAppended = seq;
     if (audit && this.ctx.config.separateAuditTrail) this.writers.audit.append(open, seq);
     else this.writers.system.append(open + '}', seq);
+  }
+
+  /** A seq passed over earlier arrived after all (out of order): it is no longer missing. */
+  private arrivedLate(seq: number): void {
+    const at = this.skipped.findIndex(([first, last]) => seq >= first && seq <= last);
+    if (at === -1) return;
+    const [first, last] = this.skipped[at]!;
+    const rest: Array<[number, number]> = [];
+    if (first < seq) rest.push([first, seq - 1]);
+    if (seq < last) rest.push([seq + 1, last]);
+    this.skipped.splice(at, 1, ...rest);
   }
 
   levelChanged(from: string | null, to: string, by: string): void {
@@ -482,6 +494,7 @@ export class StoredSession {
 
   /** Retention for this open session: rotated segments last written before `cutoff`, recorded then removed. */
   async pruneSegmentsBefore(cutoff: number, dryRun: boolean): Promise<StoredSegment[]> {
+    if (this.recovering) await this.recovering; // recovery sets the segment list from the directory: decide after it
     const old: StoredSegment[] = [];
     for (const segment of this.meta.segments) {
       if (this.compressor?.isCompressing(join(this.dir, segment.file))) continue;
@@ -564,11 +577,13 @@ export class StoredSession {
       await Promise.all(STREAMS.map((stream) => this.writers[stream].close()));
       await this.compressor?.close();
       await this.capRun;
-      if (this.lastAppended < this.lastSeq) {
-        // Handed out but never delivered (a queue in the pipeline dropped them): a recorded loss, not a silent one.
-        this.dropped('system', this.lastAppended + 1, this.lastSeq, this.lastSeq - this.lastAppended, 'ENOTDELIVERED', undefined, true);
-        this.ctx.stats.dropped += this.lastSeq - this.lastAppended;
-      }
+      // Handed out but never delivered (a queue in the pipeline dropped them): a recorded loss, not a silent one.
+      const undelivered = this.lastAppended < this.lastSeq ? [...this.skipped, [this.lastAppended + 1, this.lastSeq] as [number, number]] : this.skipped;
+      undelivered.forEach(([first, last], i) => {
+        this.dropped('system', first, last, last - first + 1, 'ENOTDELIVERED', undefined, i === 0);
+        this.ctx.stats.dropped += last - first + 1;
+      });
+      this.skipped = [];
       this.meta.ended_at = this.ctx.clock().toISOString();
       // Everything handed out is written or recorded: the reservation ends at the last seq.
       this.meta.seq_reserved = this.lastSeq;

@@ -141,15 +141,18 @@ function* scanActive(path: string, known: ActiveFileState, after: number, onDisk
  * (verify accepts a seq that more than one record explains).
  */
 function unexplained(after: number, upTo: number, onDisk: Set<number>, meta: SessionMetadata): Array<[number, number]> {
-  const recorded = meta.crash_losses.filter((range) => range.last_seq > after && range.first_seq <= upTo);
-  const covered = (seq: number) => recorded.some((range) => seq >= range.first_seq && seq <= range.last_seq);
+  // Walk (after, upTo] once, in steps between the seqs that are on disk or already recorded.
+  const taken: Array<[number, number]> = [...onDisk].filter((seq) => seq > after && seq <= upTo).map((seq) => [seq, seq]);
+  for (const loss of meta.crash_losses) if (loss.last_seq > after && loss.first_seq <= upTo) taken.push([loss.first_seq, loss.last_seq]);
+  taken.sort((a, b) => a[0] - b[0]);
   const gaps: Array<[number, number]> = [];
-  for (let seq = after + 1; seq <= upTo; seq++) {
-    if (onDisk.has(seq) || covered(seq)) continue;
-    const last = gaps.at(-1);
-    if (last && last[1] === seq - 1) last[1] = seq;
-    else gaps.push([seq, seq]);
+  let next = after + 1;
+  for (const [first, last] of taken) {
+    if (first > next) gaps.push([next, Math.min(first - 1, upTo)]);
+    next = Math.max(next, last + 1);
+    if (next > upTo) break;
   }
+  if (next <= upTo) gaps.push([next, upTo]);
   return gaps;
 }
 
