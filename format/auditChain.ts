@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** The chain value that starts every session's audit trail. */
 export const CHAIN_GENESIS = '';
@@ -9,7 +9,8 @@ export const CHAIN_GENESIS = '';
  * line changes every chain value after it.
  */
 export function nextChain(previous: string, lineWithoutChain: string): string {
-  return createHash('sha256').update(previous).update(lineWithoutChain).digest('hex');
+  // The one-shot hash (no Hash object per line) over the two strings as one: the same digest.
+  return hash('sha256', previous + lineWithoutChain, 'hex');
 }
 
 const CHAIN_KEY = ',"chain":"';

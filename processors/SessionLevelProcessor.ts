@@ -1,5 +1,5 @@
 import { type Context, type HrTime, diag } from '@opentelemetry/api';
-import { hrTime } from '@opentelemetry/core';
+import { hrTimeNow } from '../src/clock.ts';
 import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
 import { ATTR_CATEGORY, ATTR_EVENT_NAME, ATTR_SEQ, ATTR_SESSION_ID, ATTR_TIER, isCategory } from '../src/attributes.ts';
 import { EVENT_CATALOGUE, UNKNOWN_EVENT_SPEC } from '../src/catalogue.ts';
@@ -109,7 +109,7 @@ export class SessionLevelProcessor implements LogRecordProcessor {
     this.redactions = compileRedactions(options.redact ?? [], 'SessionLevelProcessor: options.redact');
     this.eventNameAttribute = options.eventNameAttribute ?? false;
     this.origin = options.origin;
-    this.now = options.now ?? hrTime;
+    this.now = options.now ?? hrTimeNow;
     this.store = options.store ?? options.processors.find((p): p is SessionFileProcessor => p instanceof SessionFileProcessor)?.store;
   }
 

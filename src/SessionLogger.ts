@@ -1,6 +1,7 @@
 import { type AnyValue, type Attributes, type HrTime, type Logger, context, isSpanContextValid, trace } from '@opentelemetry/api';
 import { timeInputToHrTime } from '@opentelemetry/core';
 import { eventPart } from '../format/formatLine.ts';
+import { formatTimestamp } from '../format/formatTimestamp.ts';
 import type { LevelProcessorStats, SessionLevelProcessor, SessionState } from '../processors/SessionLevelProcessor.ts';
 import { redact } from '../processors/redact.ts';
 import type { StoredSession } from '../storage/StoredSession.ts';
@@ -26,8 +27,10 @@ export interface LoggerRoute {
   sdk: Logger | undefined;
   /** Also set event.name (forwarding to a backend that drops EventName). */
   eventNameAttribute: boolean;
-  /** The time of a record emitted without one. */
+  /** The time of a record emitted without one, for the SDK route ... */
   now: () => HrTime;
+  /** ... and as the line's `ts`, for the direct route. */
+  timestamp: () => string;
 }
 
 function activeSpan() {
@@ -99,10 +102,10 @@ export class SessionLogger {
     const stored = this.route.direct;
     if (stored !== undefined) {
       const eventJson = category === spec.category && spec.eventJson !== undefined ? spec.eventJson : eventPart(event, category, spec.tier, spec.severityText);
-      const time = options?.timestamp === undefined ? this.route.now() : timeInputToHrTime(options.timestamp);
+      const ts = options?.timestamp === undefined ? this.route.timestamp() : formatTimestamp(timeInputToHrTime(options.timestamp));
       const redactions = this.levels.redactions;
       const written = spec.redact && redactions.length > 0 && typeof body === 'string' ? redact(body, redactions) : body;
-      stored.append(stored.nextSeq(), time, eventJson, category === 'audit', written, attributes, activeSpan());
+      stored.append(stored.nextSeq(), ts, eventJson, category === 'audit', written, attributes, activeSpan());
       this.stats.passed++;
       return true;
     }

@@ -1,5 +1,7 @@
 import { diag, type HrTime, type Logger } from '@opentelemetry/api';
-import { hrTime, millisToHrTime } from '@opentelemetry/core';
+import { millisToHrTime } from '@opentelemetry/core';
+import { formatTimestamp } from '../format/formatTimestamp.ts';
+import { hrTimeNow, timestampNow } from './clock.ts';
 import { hostname } from 'node:os';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import { LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
@@ -70,6 +72,7 @@ export class SessionLogging {
   readonly direct: boolean;
   private readonly resource: Resource;
   private readonly now: () => HrTime;
+  private readonly timestamp: () => string;
   private providerInstance: LoggerProvider | undefined;
   private sdkLogger: Logger | undefined;
   private readonly loggers = new Map<string, SessionLogger>();
@@ -100,7 +103,8 @@ export class SessionLogging {
     downstream.push(...extra);
     this.direct = this.files !== undefined && downstream.length === 1;
     const clock = options.clock;
-    this.now = clock ? () => millisToHrTime(clock().getTime()) : hrTime;
+    this.now = clock ? () => millisToHrTime(clock().getTime()) : hrTimeNow;
+    this.timestamp = clock ? () => formatTimestamp(millisToHrTime(clock().getTime())) : timestampNow;
     this.resource = resourceFromAttributes({ 'service.name': config.otlp.serviceName, 'service.instance.id': `${hostname()}:${process.pid}`, 'host.name': hostname() });
     this.levels = new SessionLevelProcessor({
       processors: downstream,
@@ -164,7 +168,7 @@ export class SessionLogging {
     const explicit = options.level === undefined ? undefined : parseLevel(options.level, `open(${sessionId}): level`);
     const level = this.settings.levelFor(sessionId, explicit);
     const state = this.levels.open(sessionId, level, { ...options.metadata });
-    const route = { direct: this.direct ? state.stored : undefined, sdk: this.sdkLogger, eventNameAttribute: this.forwarding !== undefined, now: this.now };
+    const route = { direct: this.direct ? state.stored : undefined, sdk: this.sdkLogger, eventNameAttribute: this.forwarding !== undefined, now: this.now, timestamp: this.timestamp };
     const logger = new SessionLogger(state, this.levels, route, async (closing) => {
       await this.levels.close(closing.id);
       this.loggers.delete(closing.id);

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { diag, type Attributes, type HrTime, type SpanContext } from '@opentelemetry/api';
 import { eventPart } from '../format/formatLine.ts';
+import { formatTimestamp } from '../format/formatTimestamp.ts';
 import { ATTR_CATEGORY, ATTR_SEQ, ATTR_SESSION_ID, ATTR_TIER } from '../format/recordAttributes.ts';
 import { SESSION_ID_ALLOWED, assertSessionId, isValidSessionId } from '../format/sessionId.ts';
 import type { StoredSegment } from '../format/sessionMetadata.ts';
@@ -149,7 +150,7 @@ export class SessionStore {
     const tier = attributes[ATTR_TIER];
     const severity = record.severityText ?? (record.severityNumber !== undefined ? String(record.severityNumber) : 'INFO');
     const eventJson = eventPart(record.eventName ?? '', audit ? 'audit' : 'system', typeof tier === 'string' ? tier : 'full', severity);
-    session.append(seq as number, record.hrTime, eventJson, audit, record.body, attributes, record.spanContext);
+    session.append(seq as number, formatTimestamp(record.hrTime), eventJson, audit, record.body, attributes, record.spanContext);
   }
 
   private scheduleSeal(writer: StreamWriter): void {

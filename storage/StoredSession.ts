@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Attributes, HrTime, SpanContext } from '@opentelemetry/api';
+import type { Attributes, SpanContext } from '@opentelemetry/api';
 import { type Compression, METADATA_FILE, STREAMS, type Stream, segmentFileNames } from '../format/fileNames.ts';
 import { formatLineOpen, sessionPart } from '../format/formatLine.ts';
 import { type SegmentInfo, type SessionMetadata, type StoredSegment, newMetadata, removedEntry } from '../format/sessionMetadata.ts';
@@ -395,13 +395,13 @@ export class StoredSession {
     return { text: metadataText(meta), reserved: meta.seq_reserved, unlink: this.unlinkAfterWrite.splice(0) };
   }
 
-  /** Write one line; `eventJson` is eventPart(event, category, tier, severity). */
-  append(seq: number, hrTime: HrTime, eventJson: string, audit: boolean, body: unknown, attributes: Attributes | undefined, span: SpanContext | undefined): void {
+  /** Write one line; `ts` is formatTimestamp(...), `eventJson` eventPart(event, category, tier, severity). */
+  append(seq: number, ts: string, eventJson: string, audit: boolean, body: unknown, attributes: Attributes | undefined, span: SpanContext | undefined): void {
     if (seq > this.lastAppended) {
       if (seq > this.lastAppended + 1) this.skipped.push([this.lastAppended + 1, seq - 1]);
       this.lastAppended = seq;
     } else if (this.skipped.length > 0) this.arrivedLate(seq);
-    const open = formatLineOpen(hrTime, seq, this.sessionJson, eventJson, body, attributes, span);
+    const open = formatLineOpen(ts, seq, this.sessionJson, eventJson, body, attributes, span);
     if (audit && this.ctx.config.separateAuditTrail) this.writers.audit.append(open, seq);
     else this.writers.system.append(open + '}', seq);
   }

@@ -47,14 +47,15 @@ export interface StreamWriterOptions {
 
 /** Lines gathered for the next chunk. */
 interface Builder {
-  buffer: Buffer;
-  pooled: boolean;
-  used: number;
+  /** The lines so far, each ended by a newline (system stream): encoded once, when sealed. */
+  text: string;
+  /** Chained streams keep open lines until sealing, when the chain is computed. */
+  lines: string[] | undefined;
+  /** Bytes the chunk will have. */
+  bytes: number;
   count: number;
   first: number;
   last: number;
-  /** Chained streams keep open lines until sealing, when the chain is computed. */
-  lines: string[] | undefined;
 }
 
 const QUEUED = 0;
@@ -192,15 +193,15 @@ export class StreamWriter implements SyncTarget {
     const builder = this.builder;
     const file = this.file;
     if (builder !== undefined && builder.lines === undefined && file !== undefined) {
-      const worst = line.length * 3 + 1;
-      if (builder.used + worst <= builder.buffer.length && file.end + builder.used + worst <= this.o.maxFileSize) {
-        const bytes = builder.buffer.write(line, builder.used) + 1;
-        builder.buffer[builder.used + bytes - 1] = 0x0a;
-        builder.used += bytes;
+      const bytes = Buffer.byteLength(line) + 1;
+      const after = builder.bytes + bytes;
+      if (after <= this.o.pool.size && file.end + after <= this.o.maxFileSize) {
+        builder.text += line + '\n';
+        builder.bytes = after;
         builder.count++;
         builder.last = seq;
         this.o.memory.buffered += bytes;
-        if (this.queuedBytes + builder.used > this.o.highWaterMark || this.o.memory.buffered > this.o.memory.limit) this.backpressure();
+        if (this.queuedBytes + after > this.o.highWaterMark || this.o.memory.buffered > this.o.memory.limit) this.backpressure();
         return;
       }
     }
@@ -212,34 +213,28 @@ export class StreamWriter implements SyncTarget {
     const bytes = Buffer.byteLength(line) + (chained ? CHAIN_SUFFIX_BYTES : 0) + 1;
     const file = this.file;
     if (file !== undefined) {
-      const assigned = file.end + (this.builder?.used ?? 0);
+      const assigned = file.end + (this.builder?.bytes ?? 0);
       if (assigned > 0 && assigned + bytes > this.o.maxFileSize) this.rotate();
     }
     let builder = this.builder;
-    if (builder !== undefined && !chained && builder.buffer.length - builder.used < bytes) {
+    // A chunk fills one pooled buffer at most (a longer line is a chunk of its own).
+    if (builder !== undefined && builder.count > 0 && builder.bytes + bytes > this.o.pool.size) {
       this.seal();
       builder = undefined;
     }
     if (builder === undefined) {
-      const pooled = !chained && bytes <= this.o.pool.size;
-      builder = {
-        buffer: chained ? Buffer.alloc(0) : pooled ? this.o.pool.take() : Buffer.allocUnsafe(bytes),
-        pooled, used: 0, count: 0, first: seq, last: seq, lines: chained ? [] : undefined,
-      };
+      builder = { text: '', lines: chained ? [] : undefined, bytes: 0, count: 0, first: seq, last: seq };
       this.builder = builder;
       this.o.scheduleSeal(this);
     }
     if (builder.lines !== undefined) builder.lines.push(line);
-    else {
-      builder.buffer.write(line, builder.used);
-      builder.buffer[builder.used + bytes - 1] = 0x0a;
-    }
-    builder.used += bytes;
+    else builder.text += line + '\n';
+    builder.bytes += bytes;
     builder.count++;
     builder.last = seq;
     this.o.memory.buffered += bytes;
-    if (builder.lines === undefined && builder.used >= builder.buffer.length) this.seal();
-    if (this.queuedBytes + (this.builder?.used ?? 0) > this.o.highWaterMark || this.o.memory.buffered > this.o.memory.limit) this.backpressure();
+    if (builder.bytes >= this.o.pool.size) this.seal();
+    if (this.queuedBytes + (this.builder?.bytes ?? 0) > this.o.highWaterMark || this.o.memory.buffered > this.o.memory.limit) this.backpressure();
   }
 
   private backpressure(): void {
@@ -263,18 +258,19 @@ export class StreamWriter implements SyncTarget {
 
   private enqueue(builder: Builder): void {
     const file = this.file!;
-    let data: Buffer;
     let lastChain = '';
     const base = this.o.chain?.head ?? '';
+    let text = builder.text;
     if (builder.lines !== undefined) {
       // The chain runs in seq order: computed here, where chunks are sealed in append order.
-      ({ data, lastChain } = chainLines(builder.lines, base));
+      ({ text, lastChain } = chainLines(builder.lines, base));
       this.o.chain!.head = lastChain;
-    } else {
-      data = builder.buffer.subarray(0, builder.used);
     }
+    // One encoding per chunk, into a pooled buffer when it fits.
+    const pooled = builder.bytes <= this.o.pool.size ? this.o.pool.take() : undefined;
+    const data = pooled !== undefined ? pooled.subarray(0, pooled.write(text, 0)) : Buffer.from(text);
     this.queue.push({
-      rotate: false, data, pooled: builder.pooled ? builder.buffer : undefined, file, position: file.end,
+      rotate: false, data, pooled, file, position: file.end,
       first: builder.first, last: builder.last, count: builder.count, lastChain, lines: builder.lines, base, state: QUEUED, writing: 0, tried: false,
     });
     file.end += data.length;
@@ -355,8 +351,8 @@ export class StreamWriter implements SyncTarget {
    */
   private rechain(chunk: Chunk): void {
     if (chunk.lines === undefined || chunk.tried || chunk.base === this.writtenChain) return;
-    const { data, lastChain } = chainLines(chunk.lines, this.writtenChain);
-    chunk.data = data;
+    const { text, lastChain } = chainLines(chunk.lines, this.writtenChain);
+    chunk.data.write(text, 0); // the same length: chain values have a fixed size
     chunk.lastChain = lastChain;
     chunk.base = this.writtenChain;
   }
@@ -617,7 +613,7 @@ export class StreamWriter implements SyncTarget {
     if (this.file !== undefined) return;
     this.seal();
     for (const builder of this.unsealed.splice(0)) {
-      this.o.memory.buffered -= builder.used;
+      this.o.memory.buffered -= builder.bytes;
       this.o.stats.dropped += builder.count;
       this.o.onDropped(builder.first, builder.last, builder.count, error.code ?? error.message, undefined, !this.faulted);
       this.faulted = true;
@@ -678,13 +674,13 @@ function resolveUpTo(waiters: Waiter[], seq: number): Waiter[] {
   return left;
 }
 
-/** Chain open audit lines from `base`: the bytes to write and the chain value after the last line. */
-function chainLines(lines: readonly string[], base: string): { data: Buffer; lastChain: string } {
+/** Chain open audit lines from `base`: the text to write and the chain value after the last line. */
+function chainLines(lines: readonly string[], base: string): { text: string; lastChain: string } {
   let head = base;
   let text = '';
   for (const open of lines) {
     head = nextChain(head, open + '}');
     text += appendChain(open, head) + '\n';
   }
-  return { data: Buffer.from(text), lastChain: head };
+  return { text, lastChain: head };
 }

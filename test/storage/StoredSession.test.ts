@@ -1,3 +1,4 @@
+import { formatTime } from '../../format/formatTimestamp.ts';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ const OUTPUT = eventPart('output', 'system', 'full', 'INFO');
 const INPUT = eventPart('input', 'audit', 'full', 'INFO');
 
 function append(session: StoredSession, seq: number, audit = false): void {
-  session.append(seq, [1_700_000_000, seq], audit ? INPUT : OUTPUT, audit, `record ${seq}`, undefined, undefined);
+  session.append(seq, formatTime(1_700_000_000, seq), audit ? INPUT : OUTPUT, audit, `record ${seq}`, undefined, undefined);
 }
 
 const stores: SessionStore[] = [];

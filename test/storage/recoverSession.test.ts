@@ -1,3 +1,4 @@
+import { formatTime } from '../../format/formatTimestamp.ts';
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,12 +17,12 @@ const AUDIT = eventPart('input', 'audit', 'full', 'INFO');
 
 /** Lines as the writer builds them; audit lines chained from `chain.head`. */
 function systemLines(seqs: number[]): string {
-  return seqs.map((seq) => formatLineOpen([1_700_000_000, seq], seq, sessionPart(ID), SYSTEM, `out ${seq}`, undefined, undefined) + '}\n').join('');
+  return seqs.map((seq) => formatLineOpen(formatTime(1_700_000_000, seq), seq, sessionPart(ID), SYSTEM, `out ${seq}`, undefined, undefined) + '}\n').join('');
 }
 
 function auditLines(seqs: number[], chain: { head: string }): string {
   return seqs.map((seq) => {
-    const open = formatLineOpen([1_700_000_000, seq], seq, sessionPart(ID), AUDIT, `in ${seq}`, undefined, undefined);
+    const open = formatLineOpen(formatTime(1_700_000_000, seq), seq, sessionPart(ID), AUDIT, `in ${seq}`, undefined, undefined);
     chain.head = nextChain(chain.head, open + '}');
     return appendChain(open, chain.head) + '\n';
   }).join('');
