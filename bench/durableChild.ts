@@ -18,19 +18,24 @@ export function isDurableAudit(n: number): boolean {
 }
 
 /**
- * Counts fsync and fdatasync calls of node:fs, whichever way a library imports them (the
- * FileHandle's sync() of metadata writes is not seen). Installed before the library loads.
+ * Counts fsync and fdatasync calls, whichever way a library makes them (node:fs functions,
+ * sync or not, and FileHandle.sync/datasync of fs.promises). Installed before the library loads.
  */
-function countSyncs(): { calls: number } {
-  const fs = createRequire(import.meta.url)('node:fs') as Record<string, (...args: unknown[]) => unknown>;
+async function countSyncs(): Promise<{ calls: number }> {
+  const fs = createRequire(import.meta.url)('node:fs') as Record<string, (...args: unknown[]) => unknown> & { promises: typeof import('node:fs/promises') };
   const counter = { calls: 0 };
-  for (const name of ['fsync', 'fdatasync', 'fsyncSync', 'fdatasyncSync']) {
-    const original = fs[name]!;
-    fs[name] = function (this: unknown, ...args: unknown[]) {
+  const count = (target: Record<string, unknown>, name: string) => {
+    const original = target[name] as (...args: unknown[]) => unknown;
+    target[name] = function (this: unknown, ...args: unknown[]) {
       counter.calls++;
       return original.apply(this, args);
     };
-  }
+  };
+  for (const name of ['fsync', 'fdatasync', 'fsyncSync', 'fdatasyncSync']) count(fs, name);
+  const handle = await fs.promises.open(process.execPath, 'r');
+  const fileHandle = Object.getPrototypeOf(handle) as Record<string, unknown>;
+  await handle.close();
+  for (const name of ['sync', 'datasync']) count(fileHandle, name);
   syncBuiltinESMExports();
   return counter;
 }
@@ -55,7 +60,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.error('usage: durableChild.ts <library checkout> <dir> <sessions> <batches>');
     process.exit(2);
   }
-  const syncs = countSyncs();
+  const syncs = await countSyncs();
   const { createSessionLogging } = (await import(pathToFileURL(join(lib, 'src/index.ts')).href)) as { createSessionLogging(options: object): Logging };
   // Durability is left at the library's default: `audit`.
   const logging = createSessionLogging({ dir, env: {}, defaultLevel: 'full', retention: false });

@@ -21,7 +21,7 @@ describe('npm run bench', () => {
     assert.match(zero.stderr, /--rounds "0": not allowed; allowed: a positive integer/);
     const section = bench('--only', 'contenders,speed');
     assert.equal(section.status, 2);
-    assert.match(section.stderr, /"speed" is not a section; allowed: contenders, paced, durability, filtered, server, reader/);
+    assert.match(section.stderr, /"speed" is not a section; allowed: contenders, memory, paced, durability, filtered, server, reader/);
   });
 
   it('--json ends with the summary: every contender checked, today\'s keys kept', () => {
