@@ -33,10 +33,25 @@ class SyncFile {
 }
 
 interface SessionFiles {
+  id: string;
   seq: number;
   chain: { head: string };
   system: SyncFile;
   audit: SyncFile;
+  /** The line's fixed fields by event name, built once (rebuilt if category, tier or severity differ). */
+  fields: Map<string, { category: string; tier: string; severity: string; part: string }>;
+}
+
+const quotedKeys = new Map<string, string>();
+
+/** JSON of an attribute key, built once per key. */
+function quoteKey(key: string): string {
+  let json = quotedKeys.get(key);
+  if (json === undefined) {
+    json = JSON.stringify(key);
+    quotedKeys.set(key, json);
+  }
+  return json;
 }
 
 /**
@@ -48,7 +63,6 @@ interface SessionFiles {
 class SameLineFileExporter implements LogRecordExporter {
   private readonly dir: string;
   private readonly sessions = new Map<string, SessionFiles>();
-  private readonly fields = new Map<string, string>();
 
   constructor(dir: string) {
     this.dir = dir;
@@ -59,19 +73,17 @@ class SameLineFileExporter implements LogRecordExporter {
     if (files === undefined) {
       const sessionDir = join(this.dir, id);
       mkdirSync(sessionDir, { recursive: true });
-      files = { seq: 0, chain: { head: '' }, system: new SyncFile(join(sessionDir, 'system.jsonl')), audit: new SyncFile(join(sessionDir, 'audit.jsonl')) };
+      files = { id, seq: 0, chain: { head: '' }, system: new SyncFile(join(sessionDir, 'system.jsonl')), audit: new SyncFile(join(sessionDir, 'audit.jsonl')), fields: new Map() };
       this.sessions.set(id, files);
     }
     return files;
   }
 
-  private fieldsOf(id: string, event: string, category: string, tier: string, severity: string): string {
-    const key = id + '\u0000' + event + '\u0000' + category + '\u0000' + tier + '\u0000' + severity;
-    let part = this.fields.get(key);
-    if (part === undefined) {
-      part = fieldsPart(id, event, category, tier, severity);
-      this.fields.set(key, part);
-    }
+  private fieldsOf(files: SessionFiles, event: string, category: string, tier: string, severity: string): string {
+    const cached = files.fields.get(event);
+    if (cached !== undefined && cached.category === category && cached.tier === tier && cached.severity === severity) return cached.part;
+    const part = fieldsPart(files.id, event, category, tier, severity);
+    files.fields.set(event, { category, tier, severity, part });
     return part;
   }
 
@@ -82,11 +94,14 @@ class SameLineFileExporter implements LogRecordExporter {
       const category = attributes[ATTR_CATEGORY] as string;
       const files = this.filesOf(id);
       let attrs = '{';
-      for (const key of Object.keys(attributes)) {
+      const keys = Object.keys(attributes);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         if (key === ATTR_SESSION || key === ATTR_CATEGORY || key === ATTR_TIER) continue;
-        attrs += (attrs.length > 1 ? ',' : '') + JSON.stringify(key) + ':' + JSON.stringify(attributes[key]);
+        const value = attributes[key];
+        attrs += (attrs.length > 1 ? ',' : '') + quoteKey(key) + ':' + (typeof value === 'number' ? String(value) : JSON.stringify(value));
       }
-      const fields = this.fieldsOf(id, record.eventName ?? '', category, attributes[ATTR_TIER] as string, record.severityText ?? 'INFO');
+      const fields = this.fieldsOf(files, record.eventName ?? '', category, attributes[ATTR_TIER] as string, record.severityText ?? 'INFO');
       const open = openLine(formatTimestamp(record.hrTime), ++files.seq, fields, JSON.stringify(record.body), attrs + '}');
       if (category === 'audit') files.audit.write(closeLine(open, files.chain));
       else files.system.write(closeLine(open, undefined));
