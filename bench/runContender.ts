@@ -4,6 +4,7 @@
 // Profile one: node --cpu-prof bench/runContender.ts ours /tmp/prof 1000000 16
 import { mkdirSync } from 'node:fs';
 import { CONTENDERS } from './contenders/index.ts';
+import { peakRssMiB } from './peakRss.ts';
 import { runPaced, runWorkload } from './workload.ts';
 
 const [name, dir, records, sessions, mode] = process.argv.slice(2);
@@ -16,11 +17,10 @@ const { create } = await load();
 mkdirSync(dir, { recursive: true });
 const options = { records: Number(records), sessions: Number(sessions) };
 const contender = create(dir, options.sessions);
-const rss = () => process.resourceUsage().maxRSS / 1024;
 if (mode === '--paced') {
   const loop = await runPaced(contender, options);
-  process.stdout.write(JSON.stringify({ loop_p99_ms: loop, rss_mib: rss() }) + '\n');
+  process.stdout.write(JSON.stringify({ loop_p99_ms: loop, rss_mib: peakRssMiB() }) + '\n');
 } else {
   const { ms, cpu_ms } = await runWorkload(contender, options);
-  process.stdout.write(JSON.stringify({ ms, cpu_ms, rss_mib: rss() }) + '\n');
+  process.stdout.write(JSON.stringify({ ms, cpu_ms, rss_mib: peakRssMiB() }) + '\n');
 }
