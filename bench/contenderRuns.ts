@@ -69,7 +69,7 @@ export function pacedDelays(workload: WorkloadOptions): Record<string, number> {
 /** The ratios reported, each a / b of two contenders' times in the same round. */
 export const RATIOS: Record<string, [string, string]> = {
   ours_vs_raw: ['ours', 'raw'], pino_vs_ours: ['pino', 'ours'], otel_stock_vs_ours: ['otel_stock', 'ours'],
-  ours_sdk_vs_raw: ['ours_sdk', 'raw'], ours_sdk_vs_ours: ['ours_sdk', 'ours'], ours_audit_vs_raw: ['ours_audit', 'raw'],
+  ours_sdk_vs_raw: ['ours_sdk', 'raw'], ours_sdk_vs_ours: ['ours_sdk', 'ours'], ours_audit_vs_raw: ['ours_audit', 'raw'], ours_audit_vs_ours: ['ours_audit', 'ours'],
 };
 
 /** Median, min and max over the rounds of a / b: wall time and CPU time. */

@@ -76,10 +76,11 @@ export function buildSummary(input: ReportInput) {
     { name: 'ours/raw CPU', target: '<= 1.25', value: ratios?.cpu.ours_vs_raw?.median ?? null, met: (v: number) => v <= 1.25 },
     { name: 'pino/ours CPU', target: '>= 1.3', value: ratios?.cpu.pino_vs_ours?.median ?? null, met: (v: number) => v >= 1.3 },
     { name: 'otel_stock/ours CPU', target: '>= 1.5', value: ratios?.cpu.otel_stock_vs_ours?.median ?? null, met: (v: number) => v >= 1.5 },
-    { name: `peak RSS of ours, MiB (${input.records.toLocaleString('en')} records)`, target: '<= 150 at 1M', value: contenders.ours?.rss_mib ?? null, met: (v: number) => v <= 150 },
+    // The target is for 1,000,000 records; a smaller run's figure is shown, not judged.
+    { name: `peak RSS of ours, MiB (${input.records.toLocaleString('en')} records)`, target: '<= 150 at 1M', value: contenders.ours?.rss_mib ?? null, met: (v: number) => (input.records >= 1_000_000 ? v <= 150 : null) },
     { name: 'filtered-out emit, ns', target: '<= 10', value: filtered ? round(filtered.ours) : null, met: (v: number) => v <= 10 },
     { name: `lost + duplicated, ${checkedRuns} runs checked`, target: '0', value: checkedRuns > 0 ? integrity.lost + integrity.duplicated : null, met: (v: number) => v === 0 },
-  ].map(({ name, target, value, met }) => ({ name, target, value, met: value === null ? null : met(value) }));
+  ].map(({ name, target, value, met }) => ({ name, target, value, met: value === null ? null : met(value) as boolean | null }));
   return {
     records: input.records,
     contenders,
@@ -140,7 +141,7 @@ export function printReport(input: ReportInput, summary: Summary, log: (line?: s
   if (r) log(`reader: ${r.small_records.toLocaleString('en')} records read with peak RSS ${r.small_rss_mib} MiB, ${r.large_records.toLocaleString('en')} with ${r.large_rss_mib} MiB (${r.large_ms} ms)`);
   log('');
   log('targets (medians):');
-  for (const t of summary.targets) log(`  ${t.name.padEnd(46)} ${String(t.value ?? '-').padStart(8)}  target ${t.target.padEnd(13)} ${t.met === null ? 'not measured' : t.met ? 'met' : 'NOT MET'}`);
+  for (const t of summary.targets) log(`  ${t.name.padEnd(46)} ${String(t.value ?? '-').padStart(8)}  target ${t.target.padEnd(13)} ${t.met === null ? (t.value === null ? 'not measured' : 'not judged (smaller run)') : t.met ? 'met' : 'NOT MET'}`);
   log(`load average: start ${input.load.start.join(' ')}, end ${input.load.end.join(' ')}, highest 1-minute ${input.load.max_1m}`);
   if (summary.failures.length > 0) {
     log('');
