@@ -1,3 +1,5 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI directly (Node >= 22.18 strips types; the repo pins Node 24).
-import '../app/cli/main.ts';
+// Installed (under node_modules), Node will not strip types, so the built CLI runs. In a
+// checkout the TypeScript source runs directly, so `npx session-logs` never runs a stale build.
+const installed = import.meta.url.includes('/node_modules/');
+await import(installed ? '../dist/app/cli/main.js' : '../app/cli/main.ts');

@@ -31,7 +31,17 @@ function quote(value: string): string {
 }
 
 function binaryAsBase64(_key: string, value: unknown): unknown {
-  return value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') : value;
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+  return typeof value === 'bigint' ? value.toString() : value;
+}
+
+/** JSON of a body that may not be JSON at all (a cycle): then its String(), so a line is always written. */
+function bodyJson(body: unknown): string {
+  try {
+    return JSON.stringify(body, binaryAsBase64) ?? 'null';
+  } catch {
+    return JSON.stringify(String(body));
+  }
 }
 
 /** `"body":...` and, for bytes that are not UTF-8, `"body_encoding":"base64"`. */
@@ -45,7 +55,7 @@ function formatBody(body: unknown): string {
       return '"body":"' + Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('base64') + '","body_encoding":"base64"';
     }
   }
-  return '"body":' + (JSON.stringify(body, binaryAsBase64) ?? 'null');
+  return '"body":' + bodyJson(body);
 }
 
 /**
@@ -95,7 +105,7 @@ export function eventPart(event: string, category: string, tier: string, severit
 
 /**
  * One line without its closing brace, so an audit line can take `,"chain":"..."` first.
- * `sessionJson` is sessionPart(id); `eventJson` is eventPart(...).
+ * `sessionJson` is sessionPart(id); `eventJson` is eventPart(...). Keys in the order of docs/architecture.md.
  */
 export function formatLineOpen(hrTime: HrTime, seq: number, sessionJson: string, eventJson: string, body: unknown, attributes: Attributes | undefined, span: SpanContext | undefined): string {
   let line = '{"ts":"' + formatTimestamp(hrTime) + '","seq":' + seq + sessionJson + eventJson + formatBody(body) + ',"attrs":' + formatAttributes(attributes);

@@ -34,7 +34,11 @@ export interface DropRange {
   count: number;
   error: string;
   at: string;
-  /** Audit drops: the chain value after the last dropped line; the next written line continues from it. */
+  /**
+   * Audit lines lost after they were written (their file was deleted or replaced, EREPLACED):
+   * the chain value after them, where the next line continues. Lines that were never written
+   * are not in the chain, so other drops have none.
+   */
   chain_after?: string;
 }
 
@@ -178,4 +182,12 @@ export function parseMetadata(text: string, path: string): SessionMetadata {
     removed: meta.removed ?? [],
     attributes: meta.attributes ?? {},
   } as SessionMetadata;
+}
+
+/** The `removed` entry of a segment deleted on purpose. */
+export function removedEntry(segment: StoredSegment, reason: RemovedRange['reason'], at: string): RemovedRange {
+  return {
+    file: segment.file, stream: segment.stream, first_seq: segment.first_seq, last_seq: segment.last_seq, lines: segment.lines, reason, at,
+    ...(segment.last_chain !== undefined ? { chain_after: segment.last_chain } : {}),
+  };
 }

@@ -1,5 +1,5 @@
 import type { AnyValue, Attributes, HrTime, SeverityNumber, SpanContext } from '@opentelemetry/api';
-import { hrTime, type InstrumentationScope } from '@opentelemetry/core';
+import type { InstrumentationScope } from '@opentelemetry/core';
 import { defaultResource, type Resource } from '@opentelemetry/resources';
 import type { ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
 import type { EventSpec } from '../src/catalogue.ts';
@@ -30,9 +30,9 @@ export class LevelChangeRecord implements ReadWriteLogRecord {
   eventName?: string;
   droppedAttributesCount = 0;
 
-  constructor(origin: RecordOrigin | undefined, spec: EventSpec, body: string, attributes: Attributes) {
+  constructor(origin: RecordOrigin | undefined, time: HrTime, spec: EventSpec, body: string, attributes: Attributes) {
     const from = origin ?? (fallbackOrigin ??= { resource: defaultResource(), instrumentationScope: { name: 'otel-session-logs' } });
-    this.hrTime = this.hrTimeObserved = hrTime();
+    this.hrTime = this.hrTimeObserved = time;
     this.resource = from.resource;
     this.instrumentationScope = from.instrumentationScope;
     this.attributes = attributes;

@@ -1,6 +1,5 @@
 import { diag } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
-import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import type { LogRecordExporter, LogRecordProcessor, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { ForwardingQueue, estimateRecordBytes } from './ForwardingQueue.ts';
 import { ForwardingEpisodes } from './ForwardingEpisodes.ts';
@@ -115,7 +114,9 @@ function positiveInteger(name: string, value: unknown): number | undefined {
  * forward is counted. onEmit only appends to the queue, so the Collector never slows the files.
  */
 export class OtlpForwardingProcessor implements LogRecordProcessor {
-  private readonly exporter: LogRecordExporter;
+  /** The exporter, made on the first export: the OTLP exporter's modules load only when something is forwarded. */
+  private exporter: Promise<LogRecordExporter> | undefined;
+  private readonly makeExporter: () => Promise<LogRecordExporter>;
   private readonly queue: ForwardingQueue;
   private readonly maxBatchSize: number;
   private readonly maxBatchBytes: number;
@@ -146,7 +147,11 @@ export class OtlpForwardingProcessor implements LogRecordProcessor {
     this.delay = number('scheduledDelayMillis');
     this.exportTimeout = positiveInteger('exportTimeoutMillis', options.exportTimeoutMillis) ?? timeoutFromEnv(process.env) ?? FORWARDING_DEFAULTS.exportTimeoutMillis;
     this.maxRetryDelay = number('maxRetryDelayMillis');
-    this.exporter = options.exporter ?? new OTLPLogExporter({ url: options.url, headers: options.headers, timeoutMillis: this.exportTimeout });
+    const { exporter, url, headers } = options;
+    const timeoutMillis = this.exportTimeout;
+    this.makeExporter = exporter !== undefined
+      ? () => Promise.resolve(exporter)
+      : async () => new (await import('@opentelemetry/exporter-logs-otlp-http')).OTLPLogExporter({ url, headers, timeoutMillis });
     const report = options.onReport ?? ((r: ForwardingReport) => diag.warn(`otel-session-logs: ${describeForwardingReport(r)}`));
     this.episodes = new ForwardingEpisodes(report, this.queue.maxBytes);
   }
@@ -234,13 +239,20 @@ export class OtlpForwardingProcessor implements LogRecordProcessor {
   }
 
   /** The exporter's result as an error, or undefined when the Collector accepted the batch. */
-  private exportBatch(batch: ReadableLogRecord[]): Promise<Error | undefined> {
+  private async exportBatch(batch: ReadableLogRecord[]): Promise<Error | undefined> {
+    let exporter: LogRecordExporter;
+    try {
+      exporter = await (this.exporter ??= this.makeExporter());
+    } catch (error) {
+      this.exporter = undefined; // tried again with the next batch
+      return error as Error;
+    }
     return new Promise((resolve) => {
       // The exporter times out on its own; this is in case it never calls back.
       const timeout = setTimeout(() => resolve(new Error(`export timed out after ${this.exportTimeout} ms`)), this.exportTimeout + 1000);
       timeout.unref();
       try {
-        this.exporter.export(batch, (result) => {
+        exporter.export(batch, (result) => {
           clearTimeout(timeout);
           resolve(result.code === ExportResultCode.SUCCESS ? undefined : (result.error ?? new Error('export failed')));
         });
@@ -292,7 +304,7 @@ export class OtlpForwardingProcessor implements LogRecordProcessor {
       clearTimeout(this.retryTimer);
       clearTimeout(this.batchTimer);
       this.counts.unsentAtShutdown += this.queue.clear();
-      await settledBy(this.exporter.shutdown(), deadline);
+      if (this.exporter) await settledBy(this.exporter.then((exporter) => exporter.shutdown(), () => {}), deadline);
     })();
     return this.shutdownOnce;
   }

@@ -1,9 +1,10 @@
-import { type Context, diag } from '@opentelemetry/api';
+import { type Context, type HrTime, diag } from '@opentelemetry/api';
+import { hrTime } from '@opentelemetry/core';
 import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
 import { ATTR_CATEGORY, ATTR_EVENT_NAME, ATTR_SEQ, ATTR_SESSION_ID, ATTR_TIER, isCategory } from '../src/attributes.ts';
 import { EVENT_CATALOGUE, UNKNOWN_EVENT_SPEC } from '../src/catalogue.ts';
 import { DEFAULT_LEVEL, type Level, LEVELS, isLevel, levelRank, parseLevel } from '../src/levels.ts';
-import { isValidSessionId } from '../format/sessionId.ts';
+import { SESSION_ID_ALLOWED, isValidSessionId } from '../format/sessionId.ts';
 import type { SessionStore } from '../storage/SessionStore.ts';
 import type { StoredSession } from '../storage/StoredSession.ts';
 import { LevelChangeRecord, type RecordOrigin } from './LevelChangeRecord.ts';
@@ -60,6 +61,8 @@ export interface SessionLevelProcessorOptions {
   unsessioned?: LogRecordProcessor[] | undefined;
   /** Resource and scope of the log_level.changed records this processor writes itself (default: those of the last record seen). */
   origin?: RecordOrigin | undefined;
+  /** The time of the records this processor writes itself (default: now). */
+  now?: (() => HrTime) | undefined;
 }
 
 export interface LevelProcessorStats {
@@ -71,6 +74,8 @@ export interface LevelProcessorStats {
   rejected: number;
   /** Records that arrived after shutdown, or for a closed session (counted, not written). */
   late: number;
+  /** Exceptions thrown by downstream processors on a record (caught; the first is reported). */
+  errors: number;
 }
 
 /**
@@ -80,7 +85,7 @@ export interface LevelProcessorStats {
  * changes go through here (both ways in), and each writes a log_level.changed record.
  */
 export class SessionLevelProcessor implements LogRecordProcessor {
-  readonly stats: LevelProcessorStats = { passed: 0, filtered: 0, unsessioned: 0, rejected: 0, late: 0 };
+  readonly stats: LevelProcessorStats = { passed: 0, filtered: 0, unsessioned: 0, rejected: 0, late: 0, errors: 0 };
   readonly store: SessionStore | undefined;
   private readonly sessions = new Map<string, SessionState>();
   private readonly downstream: LogRecordProcessor[];
@@ -90,6 +95,7 @@ export class SessionLevelProcessor implements LogRecordProcessor {
   private readonly eventNameAttribute: boolean;
   private readonly reportedIds = new Set<string>();
   private origin: RecordOrigin | undefined;
+  private readonly now: () => HrTime;
   private shutdownOnce: Promise<void> | undefined;
 
   constructor(options: SessionLevelProcessorOptions) {
@@ -103,6 +109,7 @@ export class SessionLevelProcessor implements LogRecordProcessor {
     this.redactions = compileRedactions(options.redact ?? [], 'SessionLevelProcessor: options.redact');
     this.eventNameAttribute = options.eventNameAttribute ?? false;
     this.origin = options.origin;
+    this.now = options.now ?? hrTime;
     this.store = options.store ?? options.processors.find((p): p is SessionFileProcessor => p instanceof SessionFileProcessor)?.store;
   }
 
@@ -139,7 +146,7 @@ export class SessionLevelProcessor implements LogRecordProcessor {
     state.rank = levelRank(next);
     state.stored?.levelChanged(previous, next, by);
     const spec = EVENT_CATALOGUE.get('log_level.changed')!;
-    this.onEmit(new LevelChangeRecord(this.origin, spec, `log level ${previous} -> ${next}`, {
+    this.onEmit(new LevelChangeRecord(this.origin, this.now(), spec, `log level ${previous} -> ${next}`, {
       [ATTR_SESSION_ID]: sessionId, [ATTR_TIER]: spec.tier, [ATTR_CATEGORY]: spec.category, [ATTR_SEQ]: 0, from: previous, to: next, by,
     }));
     return { previous, level: next, seq: state.seq };
@@ -171,7 +178,7 @@ export class SessionLevelProcessor implements LogRecordProcessor {
     }
     let state = this.sessions.get(sessionId);
     if (state === undefined) {
-      if (!isValidSessionId(sessionId)) return this.reject(sessionId, 'allowed: 1-128 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit');
+      if (!isValidSessionId(sessionId)) return this.reject(sessionId, `allowed: ${SESSION_ID_ALLOWED}`);
       try {
         state = this.open(sessionId);
       } catch (error) {
@@ -200,7 +207,15 @@ export class SessionLevelProcessor implements LogRecordProcessor {
       record.setBody(redact(record.body, this.redactions));
     }
     this.stats.passed++;
-    for (const processor of this.downstream) processor.onEmit(record, context);
+    for (const processor of this.downstream) {
+      // One processor's exception must not reach the caller of emit, nor keep the others from the record.
+      try {
+        processor.onEmit(record, context);
+      } catch (error) {
+        this.stats.errors++;
+        if (this.stats.errors === 1) diag.error(`SessionLevelProcessor: a downstream processor threw on a record (counted as errors, reported once): ${(error as Error).message}`);
+      }
+    }
   }
 
   private reject(sessionId: string, why: string): void {

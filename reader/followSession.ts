@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import type { Stream } from '../format/fileNames.ts';
 import { assertSessionId } from '../format/sessionId.ts';
 import { readLines } from './readLines.ts';
-import { type LogLine, type ReadFilters, type SessionRecord, recordFilter } from './readSession.ts';
-import { streamFiles } from './sessionFiles.ts';
+import { type ReadFilters, type SessionRecord, parseRecord, recordFilter } from './readSession.ts';
+import { type SessionFile, segmentBefore, withSegment } from './sessionFiles.ts';
 
 export interface FollowOptions {
   filters?: ReadFilters;
@@ -18,15 +18,6 @@ export interface FollowOptions {
 }
 
 const CHUNK = 64 * 1024;
-
-function parse(text: string): LogLine | undefined {
-  try {
-    const record = JSON.parse(text) as LogLine;
-    return typeof record === 'object' && record !== null && typeof record.seq === 'number' ? record : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Follows one stream's active file through an open handle, reading only bytes added since
@@ -80,7 +71,7 @@ class StreamFollower {
       const segment = this.segmentBefore(number);
       if (!segment) break;
       const first = await this.withSegment(segment.number, async (path) => {
-        for await (const line of readLines(path)) return parse(line.text)?.seq;
+        for await (const line of readLines(path)) return parseRecord(line.text)?.seq;
         return undefined;
       });
       if (first === undefined) break;
@@ -97,31 +88,17 @@ class StreamFollower {
     }
   }
 
-  private segmentBefore(number: number): { number: number } | undefined {
+  private segmentBefore(number: number): SessionFile | undefined {
+    return segmentBefore(this.dir, this.stream, number);
+  }
+
+  /** Run `read` on segment `number`; undefined when it is gone or damaged (verify reports that). */
+  private async withSegment<T>(number: number, read: (path: string, name: string) => Promise<T>): Promise<T | undefined> {
     try {
-      return streamFiles(this.dir, this.stream).filter((file) => !file.active && file.number < number).pop();
+      return await withSegment(this.dir, this.stream, number, (file) => read(file.path, file.name));
     } catch {
       return undefined;
     }
-  }
-
-  /** Run `read` on segment `number`, again under its new name if compression replaced it meanwhile. */
-  private async withSegment<T>(number: number, read: (path: string, name: string) => Promise<T>): Promise<T | undefined> {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      let file;
-      try {
-        file = streamFiles(this.dir, this.stream).find((candidate) => candidate.number === number);
-      } catch {
-        return undefined;
-      }
-      if (!file) return undefined;
-      try {
-        return await read(file.path, file.name);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return undefined; // damaged: verify reports it
-      }
-    }
-    return undefined;
   }
 
   private async drain(out: SessionRecord[]): Promise<void> {
@@ -143,7 +120,7 @@ class StreamFollower {
   }
 
   private take(text: string, file: string, lineNumber: number, out: SessionRecord[]): void {
-    const record = text === '' ? undefined : parse(text);
+    const record = text === '' ? undefined : parseRecord(text);
     if (!record || record.seq <= this.lastSeq) return;
     this.lastSeq = record.seq;
     out.push({ record, line: text, file, lineNumber });

@@ -50,6 +50,16 @@ export interface ReadProblem {
   message: string;
 }
 
+/** The record on a line, or undefined for a line that is not JSON or has no numeric seq. */
+export function parseRecord(text: string): LogLine | undefined {
+  try {
+    const record = JSON.parse(text) as LogLine;
+    return typeof record === 'object' && record !== null && typeof record.seq === 'number' ? record : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Records of one stream in file order; problems go to `onProblem` and are skipped. */
 async function* streamRecords(sessionDir: string, stream: Stream, onProblem: (problem: ReadProblem) => void): AsyncGenerator<SessionRecord> {
   for await (const item of streamLines(sessionDir, stream)) {

@@ -31,6 +31,38 @@ export function streamFiles(sessionDir: string, stream: Stream): SessionFile[] {
   return files;
 }
 
+/** The newest segment numbered below `number` (Infinity: the newest of all); undefined if none or the directory is gone. */
+export function segmentBefore(sessionDir: string, stream: Stream, number: number): SessionFile | undefined {
+  try {
+    return streamFiles(sessionDir, stream).filter((file) => !file.active && file.number < number).pop();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Run `read` on segment `number`, listing the directory again when the file went away
+ * meanwhile: compression replaces a plain segment by its copy under the same number.
+ * Undefined when the segment (or the directory) is gone; other errors are thrown.
+ */
+export async function withSegment<T>(sessionDir: string, stream: Stream, number: number, read: (file: SessionFile) => Promise<T>): Promise<T | undefined> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    let file: SessionFile | undefined;
+    try {
+      file = streamFiles(sessionDir, stream).find((candidate) => candidate.number === number);
+    } catch {
+      return undefined;
+    }
+    if (!file) return undefined;
+    try {
+      return await read(file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+  return undefined;
+}
+
 export type StreamLine = (FileLine & { file: SessionFile; error?: undefined }) | { file: SessionFile; error: Error & { code?: string } };
 
 /**

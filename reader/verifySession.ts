@@ -39,6 +39,17 @@ interface StreamSummary {
   lines: number;
 }
 
+/** How far a check has come: lines read so far (both files) and the file being read. */
+export interface VerifyProgress {
+  lines: number;
+  file: string;
+}
+
+export interface VerifyOptions {
+  /** Called when a file is started and every 10,000 lines, e.g. for a progress line. */
+  onProgress?: (progress: VerifyProgress) => void;
+}
+
 interface Context {
   meta: SessionMetadata;
   live: boolean;
@@ -47,6 +58,16 @@ interface Context {
   missing: MissingSeqs;
   /** Files that yielded at least one line. */
   seen: Set<string>;
+  /** Called for every line read, with the file's name. */
+  progress: (file: string, newFile: boolean) => void;
+}
+
+function progressReporter(onProgress: VerifyOptions['onProgress']): Context['progress'] {
+  if (!onProgress) return () => {};
+  let lines = 0;
+  return (file, newFile) => {
+    if (newFile || ++lines % 10_000 === 0) onProgress({ lines, file });
+  };
 }
 
 /**
@@ -56,10 +77,11 @@ interface Context {
  */
 async function* checkedStream(dir: string, stream: Stream, ctx: Context, summary: StreamSummary): AsyncGenerator<Entry> {
   const { meta, live, listed, report } = ctx;
-  // Audit lines that never reached the disk (a drop) or were removed (cap, retention) were
-  // still hashed into the chain: after them it continues from the range's chain_after (older
-  // files without it: it restarts at the next line, taken as given).
-  const chainBreaks = [...meta.removed, ...meta.drops].filter((range) => range.stream === stream).sort((a, b) => a.last_seq - b.last_seq);
+  // The chain runs over the audit lines written. Lines written and then removed (cap,
+  // retention) or lost with a replaced file are in it: after them it continues from the
+  // range's chain_after (a removal recorded without one: it restarts, taken as given).
+  // Dropped lines were never written and are not in it.
+  const chainBreaks = [...meta.removed, ...meta.drops.filter((drop) => drop.chain_after !== undefined)].filter((range) => range.stream === stream).sort((a, b) => a.last_seq - b.last_seq);
   let nextBreak = 0;
   // Seqs only grow, so one pointer walks the breaks: amortised O(1) per line.
   const chainBefore = (previous: number, seq: number, chain: string): string | null => {
@@ -83,6 +105,7 @@ async function* checkedStream(dir: string, stream: Stream, ctx: Context, summary
       endFile();
       file = item.file;
       counts = { lines: 0, first: 0, last: 0 };
+      ctx.progress(file.name, true);
       // A live writer lists a new segment in metadata.json a moment after rotating it.
       if (!file.active && !listed.has(file.name) && !live) report({ kind: 'unlisted_segment', file: file.name, message: 'segment on disk that metadata.json does not list' });
     }
@@ -92,6 +115,7 @@ async function* checkedStream(dir: string, stream: Stream, ctx: Context, summary
       continue;
     }
     const { text, lineNumber } = item;
+    ctx.progress(name, false);
     if (text === '') continue;
     if (item.torn) {
       if (!(live && item.file.active)) report({ kind: 'torn', file: name, line: lineNumber, message: 'last line has no newline (a crash mid-write, or a truncated file; reopening the session repairs an active file)' });
@@ -161,7 +185,7 @@ function readMetadata(dir: string, report: Report): SessionMetadata | undefined 
  * A live session is checked as far as its writer has written: a line being written, a
  * segment not yet listed, and seqs still buffered for the other file are not problems.
  */
-export async function verifySession(root: string, sessionId: string): Promise<Problem[]> {
+export async function verifySession(root: string, sessionId: string, options: VerifyOptions = {}): Promise<Problem[]> {
   assertSessionId(sessionId);
   const dir = join(root, sessionId);
   const problems: Problem[] = [];
@@ -175,7 +199,7 @@ export async function verifySession(root: string, sessionId: string): Promise<Pr
     if (!existsSync(join(dir, segment.file)) && !(live && renamed)) report({ kind: 'missing_segment', file: segment.file, seq: segment.first_seq, message: `listed in metadata.json (seq ${segment.first_seq}-${segment.last_seq}) but not on disk` });
   }
   const missing = new MissingSeqs(meta);
-  const ctx: Context = { meta, live, listed, report, missing, seen: new Set() };
+  const ctx: Context = { meta, live, listed, report, missing, seen: new Set(), progress: progressReporter(options.onProgress) };
   const summaries: Record<Stream, StreamSummary> = { system: { lastSeq: 0, lastChain: '', lines: 0 }, audit: { lastSeq: 0, lastChain: '', lines: 0 } };
   const streams = (['system', 'audit'] as const).map((stream) => checkedStream(dir, stream, ctx, summaries[stream]));
   const heads = await Promise.all(streams.map((s) => s.next()));
@@ -218,8 +242,8 @@ export async function verifySession(root: string, sessionId: string): Promise<Pr
   if (meta.ended_at) {
     if (meta.last_seq < maxSeq) report({ kind: 'metadata', file: 'metadata.json', seq: maxSeq, message: `last_seq ${meta.last_seq} is below the highest seq in the files (${maxSeq})` });
     const audit = summaries.audit;
-    // Audit lines dropped or removed after the last one on disk moved the chain on: to their chain_after.
-    const after = [...meta.removed, ...meta.drops].filter((r) => r.stream === 'audit' && r.last_seq > audit.lastSeq).sort((a, b) => a.last_seq - b.last_seq).at(-1);
+    // Audit lines written after the last one on disk and then removed or lost moved the chain on: to their chain_after.
+    const after = [...meta.removed, ...meta.drops.filter((drop) => drop.chain_after !== undefined)].filter((r) => r.stream === 'audit' && r.last_seq > audit.lastSeq).sort((a, b) => a.last_seq - b.last_seq).at(-1);
     const expected = after ? after.chain_after : audit.lastChain;
     if (expected !== undefined && expected !== meta.chain_head) {
       report({ kind: 'broken_chain', file: 'metadata.json', seq: audit.lastSeq || undefined, message: `chain_head ${meta.chain_head || "''"} is not the chain of the last audit line (${audit.lastChain || 'none'}): audit lines at the end were deleted, or metadata.json was edited` });

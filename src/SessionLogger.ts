@@ -1,5 +1,5 @@
-import { type AnyValue, type Attributes, type Logger, context, isSpanContextValid, trace } from '@opentelemetry/api';
-import { hrTime, timeInputToHrTime } from '@opentelemetry/core';
+import { type AnyValue, type Attributes, type HrTime, type Logger, context, isSpanContextValid, trace } from '@opentelemetry/api';
+import { timeInputToHrTime } from '@opentelemetry/core';
 import { eventPart } from '../format/formatLine.ts';
 import type { LevelProcessorStats, SessionLevelProcessor, SessionState } from '../processors/SessionLevelProcessor.ts';
 import { redact } from '../processors/redact.ts';
@@ -26,6 +26,8 @@ export interface LoggerRoute {
   sdk: Logger | undefined;
   /** Also set event.name (forwarding to a backend that drops EventName). */
   eventNameAttribute: boolean;
+  /** The time of a record emitted without one. */
+  now: () => HrTime;
 }
 
 function activeSpan() {
@@ -97,7 +99,7 @@ export class SessionLogger {
     const stored = this.route.direct;
     if (stored !== undefined) {
       const eventJson = category === spec.category && spec.eventJson !== undefined ? spec.eventJson : eventPart(event, category, spec.tier, spec.severityText);
-      const time = options?.timestamp === undefined ? hrTime() : timeInputToHrTime(options.timestamp);
+      const time = options?.timestamp === undefined ? this.route.now() : timeInputToHrTime(options.timestamp);
       const redactions = this.levels.redactions;
       const written = spec.redact && redactions.length > 0 && typeof body === 'string' ? redact(body, redactions) : body;
       stored.append(stored.nextSeq(), time, eventJson, category === 'audit', written, attributes, activeSpan());
@@ -112,7 +114,7 @@ export class SessionLogger {
     }
     this.route.sdk!.emit({
       eventName: event, body, severityNumber: spec.severityNumber, severityText: spec.severityText, attributes: attrs,
-      timestamp: options?.timestamp ?? hrTime(),
+      timestamp: options?.timestamp ?? this.route.now(),
     });
     return true;
   }

@@ -1,4 +1,5 @@
-import { diag, type Logger } from '@opentelemetry/api';
+import { diag, type HrTime, type Logger } from '@opentelemetry/api';
+import { hrTime, millisToHrTime } from '@opentelemetry/core';
 import { hostname } from 'node:os';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import { LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
@@ -31,8 +32,9 @@ export interface SessionLoggingOptions extends ConfigOptions {
   forwarding?: Omit<OtlpForwardingOptions, 'url' | 'headers'>;
   /** false: no retention at start-up and hourly (prune() still works). */
   retention?: boolean;
-  /** Fault injection and clocks for tests. */
+  /** Fault injection for tests. */
   fs?: FileSystem;
+  /** The time of records and of metadata.json entries (default: now, with nanoseconds); for tests. */
   clock?: () => Date;
 }
 
@@ -67,6 +69,7 @@ export class SessionLogging {
   /** Files are the only destination: records go straight to the store, no SDK record is built. */
   readonly direct: boolean;
   private readonly resource: Resource;
+  private readonly now: () => HrTime;
   private providerInstance: LoggerProvider | undefined;
   private sdkLogger: Logger | undefined;
   private readonly loggers = new Map<string, SessionLogger>();
@@ -96,6 +99,8 @@ export class SessionLogging {
     const extra = options.processors ?? [];
     downstream.push(...extra);
     this.direct = this.files !== undefined && downstream.length === 1;
+    const clock = options.clock;
+    this.now = clock ? () => millisToHrTime(clock().getTime()) : hrTime;
     this.resource = resourceFromAttributes({ 'service.name': config.otlp.serviceName, 'service.instance.id': `${hostname()}:${process.pid}`, 'host.name': hostname() });
     this.levels = new SessionLevelProcessor({
       processors: downstream,
@@ -104,6 +109,7 @@ export class SessionLogging {
       redact: config.redact,
       eventNameAttribute: this.forwarding !== undefined,
       origin: { resource: this.resource, instrumentationScope: { name: 'otel-session-logs' } },
+      now: this.now,
     });
     if (!this.direct) this.sdkLogger = this.provider.getLogger('otel-session-logs');
     if (this.store && options.retention !== false) this.startRetention();
@@ -158,7 +164,7 @@ export class SessionLogging {
     const explicit = options.level === undefined ? undefined : parseLevel(options.level, `open(${sessionId}): level`);
     const level = this.settings.levelFor(sessionId, explicit);
     const state = this.levels.open(sessionId, level, { ...options.metadata });
-    const route = { direct: this.direct ? state.stored : undefined, sdk: this.sdkLogger, eventNameAttribute: this.forwarding !== undefined };
+    const route = { direct: this.direct ? state.stored : undefined, sdk: this.sdkLogger, eventNameAttribute: this.forwarding !== undefined, now: this.now };
     const logger = new SessionLogger(state, this.levels, route, async (closing) => {
       await this.levels.close(closing.id);
       this.loggers.delete(closing.id);

@@ -126,8 +126,11 @@ export class ActiveFile implements BudgetedFile {
     this.lastChain = '';
   }
 
-  /** Write `data` at `position` asynchronously; `done` runs while the descriptor is still held. */
-  writeAt(data: Buffer, position: number, done: (error: NodeJS.ErrnoException | null) => void): void {
+  /**
+   * Run `work` with the descriptor once the budget grants a slot; `done` runs while the
+   * slot is still held (so the caller can cut back a failed write or start the next one).
+   */
+  private withDescriptor(work: (fd: number, finish: (error: NodeJS.ErrnoException | null) => void) => void, done: (error: NodeJS.ErrnoException | null) => void): void {
     this.busy++; // holds the slot while waiting for it, so it is not evicted once granted
     this.budget.acquire(this, () => {
       const finish = (error: NodeJS.ErrnoException | null) => {
@@ -145,6 +148,13 @@ export class ActiveFile implements BudgetedFile {
         finish(error as NodeJS.ErrnoException);
         return;
       }
+      work(fd, finish);
+    });
+  }
+
+  /** Write `data` at `position` asynchronously. */
+  writeAt(data: Buffer, position: number, done: (error: NodeJS.ErrnoException | null) => void): void {
+    this.withDescriptor((fd, finish) => {
       const writeFrom = (offset: number) => {
         this.fs.write(fd, data, offset, data.length - offset, position + offset, (error, written) => {
           if (error) return finish(error);
@@ -153,7 +163,7 @@ export class ActiveFile implements BudgetedFile {
         });
       };
       writeFrom(0);
-    });
+    }, done);
   }
 
   /** Synchronous write: under backpressure and at exit only. */
@@ -168,25 +178,9 @@ export class ActiveFile implements BudgetedFile {
   sync(done: (error: NodeJS.ErrnoException | null, bytes: number) => void): void {
     const bytes = this.written;
     if (bytes <= this.synced || this.ino === 0) return done(null, bytes);
-    this.busy++;
-    this.budget.acquire(this, () => {
-      const finish = (error: NodeJS.ErrnoException | null) => {
-        if (!error && bytes > this.synced) this.synced = bytes;
-        try {
-          done(error, bytes);
-        } finally {
-          this.busy--;
-          if (this.busy === 0) this.onIdle();
-        }
-      };
-      let fd: number;
-      try {
-        fd = this.descriptor();
-      } catch (error) {
-        finish(error as NodeJS.ErrnoException);
-        return;
-      }
-      this.fs.fdatasync(fd, finish);
+    this.withDescriptor((fd, finish) => this.fs.fdatasync(fd, finish), (error) => {
+      if (!error && bytes > this.synced) this.synced = bytes;
+      done(error, bytes);
     });
   }
 

@@ -50,7 +50,7 @@ export class FdBudget {
   acquireNow(file: BudgetedFile): void {
     this.open.delete(file);
     this.open.set(file, true);
-    if (this.open.size > this.limit) this.evictIdle();
+    if (this.open.size > this.limit) this.evictIdle(file);
   }
 
   /** `file` finished its writes; if others wait for a slot, close it and hand its slot on. */
@@ -75,9 +75,10 @@ export class FdBudget {
     }
   }
 
-  private evictIdle(): boolean {
+  /** `keep`: the file a synchronous write is about to use (it is not marked busy). */
+  private evictIdle(keep?: BudgetedFile): boolean {
     for (const candidate of this.open.keys()) {
-      if (candidate.isBusy()) continue;
+      if (candidate === keep || candidate.isBusy()) continue;
       this.open.delete(candidate);
       candidate.closeIdle();
       this.evictions++;

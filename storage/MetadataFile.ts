@@ -4,25 +4,43 @@ import type { SessionMetadata } from '../format/sessionMetadata.ts';
 import type { FileSystem } from './FileSystem.ts';
 
 const CREATE_TEMP = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
+/** Temp files carry the pid, so a reopen's cleanup of stale ones (ownTempFile) spares this process's writes in flight. */
+const ASYNC_TEMP = `.${process.pid}.tmp`;
+const SYNC_TEMP = `.${process.pid}.sync.tmp`;
+
+/** Is this temp file one of this process's (possibly being written right now)? */
+export function ownTempFile(name: string): boolean {
+  return name.endsWith(ASYNC_TEMP) || name.endsWith(SYNC_TEMP);
+}
 
 export function metadataText(meta: SessionMetadata): string {
   return JSON.stringify(meta, null, 2) + '\n';
 }
 
-/** At most this many metadata.json writes hold a descriptor at once, across all sessions. */
-const MAX_CONCURRENT_WRITES = 8;
-let writesUnderWay = 0;
-const waitingForSlot: Array<() => void> = [];
+/**
+ * At most `limit` metadata.json writes of one store hold a descriptor at once (a thousand
+ * sessions opening together must not open a thousand files). One per store, so a store's
+ * stuck disk never holds another store's writes.
+ */
+export class WriteSlots {
+  private readonly limit: number;
+  private underWay = 0;
+  private readonly waiting: Array<() => void> = [];
 
-async function withSlot<T>(work: () => Promise<T>): Promise<T> {
-  if (writesUnderWay >= MAX_CONCURRENT_WRITES) await new Promise<void>((resolve) => waitingForSlot.push(resolve));
-  else writesUnderWay++;
-  try {
-    return await work();
-  } finally {
-    const next = waitingForSlot.shift();
-    if (next) next(); // the slot passes on directly
-    else writesUnderWay--;
+  constructor(limit = 8) {
+    this.limit = limit;
+  }
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.underWay >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.underWay++;
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next(); // the slot passes on directly
+      else this.underWay--;
+    }
   }
 }
 
@@ -31,9 +49,9 @@ async function withSlot<T>(work: () => Promise<T>): Promise<T> {
  * over `path`, fsync the directory. A crash leaves the old file or the new one, never a mix.
  * The one implementation for the live writer and retention.
  */
-export async function writeFileAtomically(fs: FileSystem, path: string, text: string, tmpSuffix = '.tmp', stillCurrent: () => boolean = () => true): Promise<boolean> {
+export async function writeFileAtomically(fs: FileSystem, path: string, text: string, tmpSuffix = ASYNC_TEMP, stillCurrent: () => boolean = () => true, slots?: WriteSlots): Promise<boolean> {
   const tmp = path + tmpSuffix;
-  return withSlot(async () => {
+  const write = async () => {
     const handle = await fs.promises.open(tmp, CREATE_TEMP, 0o600);
     try {
       await handle.writeFile(text);
@@ -59,25 +77,26 @@ export async function writeFileAtomically(fs: FileSystem, path: string, text: st
       await dir.close();
     }
     return true;
-  });
+  };
+  return slots ? slots.run(write) : write();
 }
 
-export function writeFileAtomicallySync(fs: FileSystem, path: string, text: string, tmpSuffix = '.sync.tmp'): void {
+/** The same, synchronously; without `durable` the temp file is not fsynced (it survives a killed process, not a power cut). */
+export function writeFileAtomicallySync(fs: FileSystem, path: string, text: string, durable = true, tmpSuffix = SYNC_TEMP): void {
   const tmp = path + tmpSuffix;
   const fd = fs.openSync(tmp, CREATE_TEMP, 0o600);
   try {
     fs.writeSync(fd, text);
-    fs.fsyncSync(fd);
+    if (durable) fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }
   fs.renameSync(tmp, path);
 }
 
-/** What one write of metadata.json holds, and the seq reservation it makes durable. */
+/** What one write of metadata.json holds; the writer attaches what its landing makes safe (a reservation, removals). */
 export interface MetadataSnapshot {
   text: string;
-  reserved: number;
 }
 
 type Waiter = { resolve: () => void; reject: (error: Error) => void };
@@ -85,26 +104,31 @@ type Waiter = { resolve: () => void; reject: (error: Error) => void };
 /**
  * A session's metadata.json. Asynchronous writes are coalesced: while one is under way,
  * every later request becomes one more write of the newest state. `write()` resolves when
- * a write that began after the call is on disk; `onWritten` learns the reservation each
- * completed write made durable.
+ * a write that began after the call is on disk; `onWritten` gets each snapshot once it (or
+ * a newer synchronous write that holds it) is on disk, `onError` each one that failed. A
+ * synchronous write may skip the fsync (to fix a reservation at once): an fsynced one follows.
  */
-export class MetadataFile {
+export class MetadataFile<S extends MetadataSnapshot = MetadataSnapshot> {
   readonly path: string;
   private readonly fs: FileSystem;
-  private readonly snapshot: () => MetadataSnapshot;
-  private readonly onWritten: (reserved: number) => void;
-  private readonly onError: (error: Error) => void;
+  private readonly slots: WriteSlots;
+  private readonly snapshot: () => S;
+  private readonly onWritten: (snapshot: S, durable: boolean) => void;
+  private readonly onError: (error: Error, snapshot: S) => void;
   private writing = false;
   /** Counts synchronous writes, so an asynchronous one that began before one never lands after it. */
   private generation = 0;
+  /** Whether the last synchronous write was fsynced. */
+  private lastSyncDurable = true;
   /** Requests waiting for the next write (it starts when the current one ends). */
   private next: Waiter[] = [];
   private current: Waiter[] = [];
   private idleWaiters: Array<() => void> = [];
 
-  constructor(path: string, fs: FileSystem, snapshot: () => MetadataSnapshot, onWritten: (reserved: number) => void, onError: (error: Error) => void) {
+  constructor(path: string, fs: FileSystem, slots: WriteSlots, snapshot: () => S, onWritten: (snapshot: S, durable: boolean) => void, onError: (error: Error, snapshot: S) => void) {
     this.path = path;
     this.fs = fs;
+    this.slots = slots;
     this.snapshot = snapshot;
     this.onWritten = onWritten;
     this.onError = onError;
@@ -128,15 +152,24 @@ export class MetadataFile {
       this.current = this.next;
       this.next = [];
       let failure: Error | undefined;
+      const generation = this.generation;
+      const snapshot = this.snapshot();
       try {
-        const generation = this.generation;
-        const snapshot = this.snapshot();
         // A synchronous write after this snapshot holds newer state: this one must not land after it.
-        const landed = await writeFileAtomically(this.fs, this.path, snapshot.text, '.tmp', () => generation === this.generation);
-        if (landed) this.onWritten(snapshot.reserved);
+        const landed = await writeFileAtomically(this.fs, this.path, snapshot.text, ASYNC_TEMP, () => generation === this.generation, this.slots);
+        if (landed || this.lastSyncDurable) {
+          this.onWritten(snapshot, true); // on disk, here or in the newer (fsynced) synchronous write
+        } else {
+          // The newer write holds this snapshot but was not fsynced: hand it back as such (what it
+          // carries is attached to the next one), and write again (those waiting wait for that one).
+          this.onWritten(snapshot, false);
+          this.next.unshift(...this.current);
+          this.current = [];
+          continue;
+        }
       } catch (error) {
         failure = error as Error;
-        this.onError(failure);
+        this.onError(failure, snapshot);
       }
       for (const waiter of this.current) {
         if (failure) waiter.reject(failure);
@@ -153,16 +186,23 @@ export class MetadataFile {
    * it checks the generation before its rename, and its temp file is removed here so a rename
    * already issued fails; either way it cannot land after this one with an older state.
    */
-  writeSync(): void {
+  writeSync(durable = true): void {
     this.generation++;
+    this.lastSyncDurable = durable;
     try {
-      this.fs.unlinkSync(this.path + '.tmp');
+      this.fs.unlinkSync(this.path + ASYNC_TEMP);
     } catch {
       // None under way.
     }
     const snapshot = this.snapshot();
-    writeFileAtomicallySync(this.fs, this.path, snapshot.text);
-    this.onWritten(snapshot.reserved);
+    try {
+      writeFileAtomicallySync(this.fs, this.path, snapshot.text, durable);
+    } catch (error) {
+      this.onError(error as Error, snapshot);
+      throw error;
+    }
+    this.onWritten(snapshot, durable);
+    if (!durable) this.schedule(); // an fsynced copy follows
   }
 
   /** Resolves when no write is pending or under way. */

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { LOCK_FILE } from '../format/fileNames.ts';
 import { type LockOwner, currentLockOwner, formatLockOwner, lockOwnerAlive, parseLockOwner } from '../format/lockFile.ts';
@@ -13,9 +13,9 @@ const READ = constants.O_RDONLY | constants.O_NOFOLLOW;
  * One writer per session directory: a `.lock` file naming the owner (pid, host, process
  * start time). It is created complete in one step (written to a temp file, then hard-linked
  * to `.lock`, which fails if one exists), so no reader ever sees an empty lock. A lock whose
- * owner is dead (same host, pid gone or reused) is stale: it is renamed away, checked to be
- * the one judged stale, and removed; then the create is tried again. Two processes taking
- * over the same stale lock at once end with one owner.
+ * owner is dead (same host, pid gone or reused) is stale: one process claims it (see
+ * takeOverStale) and removes it; then the create is tried again. Processes taking over the
+ * same stale lock at once end with one owner.
  *
  * Why not proper-lockfile: it keeps a lock alive by touching it on a timer and calls a lock
  * stale after a quiet period, so a busy event loop can lose its lock; here a lock lives
@@ -46,7 +46,7 @@ export class SessionLock {
       if (holder && lockOwnerAlive(holder)) throw lockedError(sessionId, holder);
       takeOverStale(fs, path, text, sessionId);
     }
-    throw new StorageError('ESESSIONLOCKED', `session ${sessionId}: could not take its lock (${path}): other processes keep taking it; allowed: one writer per session`);
+    throw new StorageError('ESESSIONLOCKED', `session ${sessionId}: could not take its lock (${path}): other processes keep taking it, or a takeover was interrupted (remove ${path}.takeover-* if no other process opens this session); allowed: one writer per session`);
   }
 
   /** Remove the lock if it still names this process. */
@@ -102,27 +102,26 @@ function readLock(fs: FileSystem, path: string, sessionId: string): string | und
   }
 }
 
-/** Move a stale lock out of the way, unless someone else took it over first. */
+/**
+ * Remove the stale lock, unless it was replaced meanwhile. The lock is claimed by a second
+ * name for it, made with link(): only one process gets that name, and it names whatever
+ * `.lock` is at that instant, so a fresh lock that replaced the stale one is never moved or
+ * removed (moving it aside, even to give it back, let a third process in meanwhile). Only
+ * the claim's holder removes the stale lock. A crash between claim and removal leaves the
+ * claim behind: that lock is then refused until the claim file is removed by hand.
+ */
 function takeOverStale(fs: FileSystem, path: string, staleText: string, sessionId: string): void {
-  const aside = `${path}.stale-${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+  const claim = `${path}.takeover-${createHash('sha256').update(staleText).digest('hex').slice(0, 16)}`;
   try {
-    fs.renameSync(path, aside);
+    fs.linkSync(path, claim);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // another process moved it first
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EEXIST') return; // removed, or being removed, by another process: try again
     throw error;
   }
-  const moved = readLock(fs, aside, sessionId);
-  if (moved !== staleText) {
-    // We moved a lock that a live process had just created: give it back.
-    try {
-      fs.linkSync(aside, path);
-    } catch {
-      // A third process holds `.lock` now; the one we moved is that owner's loss to report.
-    }
-    fs.unlinkSync(aside);
-    const holder = parseLockOwner(moved ?? '');
-    if (holder) throw lockedError(sessionId, holder);
-    return;
+  try {
+    if (readLock(fs, claim, sessionId) === staleText) fs.unlinkSync(path);
+  } finally {
+    fs.unlinkSync(claim);
   }
-  fs.unlinkSync(aside);
 }

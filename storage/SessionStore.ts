@@ -2,13 +2,14 @@ import { join } from 'node:path';
 import { diag, type Attributes, type HrTime, type SpanContext } from '@opentelemetry/api';
 import { eventPart } from '../format/formatLine.ts';
 import { ATTR_CATEGORY, ATTR_SEQ, ATTR_SESSION_ID, ATTR_TIER } from '../format/recordAttributes.ts';
-import { assertSessionId, isValidSessionId } from '../format/sessionId.ts';
+import { SESSION_ID_ALLOWED, assertSessionId, isValidSessionId } from '../format/sessionId.ts';
 import type { StoredSegment } from '../format/sessionMetadata.ts';
 import { BufferPool } from './BufferPool.ts';
 import { onProcessExit } from './exitHook.ts';
 import { FdBudget } from './FdBudget.ts';
 import { type FileSystem, nodeFileSystem } from './FileSystem.ts';
 import { GroupCommit } from './GroupCommit.ts';
+import { WriteSlots } from './MetadataFile.ts';
 import { type PruneReport, pruneSessions } from './pruneSessions.ts';
 import { ensureLogRoot } from './sessionDirectory.ts';
 import { StorageError } from './StorageError.ts';
@@ -67,6 +68,7 @@ export class SessionStore {
       stats: this.stats,
       memory: { buffered: 0, limit: o.maxBufferedBytes },
       groupCommit: new GroupCommit(o.fsyncConcurrency),
+      metadataSlots: new WriteSlots(),
       clock: o.clock,
       report: (id, what, error) => this.report(id, what, error),
       scheduleSeal: (writer) => this.scheduleSeal(writer),
@@ -125,7 +127,7 @@ export class SessionStore {
     const sessionId = attributes[ATTR_SESSION_ID];
     if (!isValidSessionId(sessionId)) {
       this.stats.rejected++;
-      this.warnOnce(`id:${String(sessionId).slice(0, 140)}`, `otel-session-logs: a record with session.id ${JSON.stringify(String(sessionId).slice(0, 140))} was not written; allowed: 1-128 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit`);
+      this.warnOnce(`id:${String(sessionId).slice(0, 140)}`, `otel-session-logs: a record with session.id ${JSON.stringify(String(sessionId).slice(0, 140))} was not written; allowed: ${SESSION_ID_ALLOWED}`);
       return;
     }
     let session = this.sessions.get(sessionId);

@@ -1,13 +1,13 @@
 import { join } from 'node:path';
 import type { Attributes, HrTime, SpanContext } from '@opentelemetry/api';
-import { type Compression, METADATA_FILE, STREAMS, type Stream, parseSegmentFileName, segmentFileNames } from '../format/fileNames.ts';
+import { type Compression, METADATA_FILE, STREAMS, type Stream, segmentFileNames } from '../format/fileNames.ts';
 import { formatLineOpen, sessionPart } from '../format/formatLine.ts';
-import { type SegmentInfo, type SessionMetadata, type StoredSegment, newMetadata } from '../format/sessionMetadata.ts';
+import { type SegmentInfo, type SessionMetadata, type StoredSegment, newMetadata, removedEntry } from '../format/sessionMetadata.ts';
 import type { BufferPool } from './BufferPool.ts';
 import type { FdBudget } from './FdBudget.ts';
 import type { FileSystem } from './FileSystem.ts';
 import type { GroupCommit } from './GroupCommit.ts';
-import { MetadataFile, metadataText } from './MetadataFile.ts';
+import { MetadataFile, type MetadataSnapshot, type WriteSlots, metadataText } from './MetadataFile.ts';
 import { type RecoveredSession, recoverSession } from './recoverSession.ts';
 import { runAsync, runSync } from './recoveryIo.ts';
 import { SegmentCompressor } from './SegmentCompressor.ts';
@@ -40,10 +40,18 @@ export interface StoreContext {
   stats: WriterStats;
   memory: { buffered: number; limit: number };
   groupCommit: GroupCommit;
+  /** Bounds the metadata.json writes under way at once. */
+  metadataSlots: WriteSlots;
   clock: () => Date;
   /** One report per fault episode (`error` null ends it); `what` names the file. */
   report(sessionId: string, what: string, error: Error | null): void;
   scheduleSeal(writer: StreamWriter): void;
+}
+
+/** A metadata.json write, the reservation it makes durable and the removed segments that may go once it lands. */
+interface Snapshot extends MetadataSnapshot {
+  reserved: number;
+  unlink: string[];
 }
 
 /** Seqs reserved per metadata.json write at first; doubled whenever writing had to wait for one. */
@@ -70,7 +78,12 @@ export class StoredSession {
   private readonly openedAt: number;
   /** Highest seq appended to a writer (records behind a batching processor arrive later). */
   private lastAppended: number;
+  /** Seq ranges handed out here that later appends passed over (a queue upstream dropped them), oldest first. */
+  private skipped: Array<[number, number]> = [];
+  /** Seqs up to here are reserved in metadata.json on disk (fsynced): records up to it may be written. */
   private reservedOnDisk: number;
+  /** ... and in metadata.json as the OS has it (a killed process cannot take it back): seqs up to it may be handed out. */
+  private reservedWritten = 0;
   private reservation = FIRST_RESERVATION;
   private grewForWrite = false;
   private reserveAt: number;
@@ -79,15 +92,21 @@ export class StoredSession {
   private readonly chain = { head: '' };
   private readonly writers: Record<Stream, StreamWriter>;
   private readonly lock: SessionLock;
-  private readonly metadataFile: MetadataFile;
+  private readonly metadataFile: MetadataFile<Snapshot>;
   private readonly compressor: SegmentCompressor | undefined;
+  /** Pending while the files are being read back (records wait in memory meanwhile). */
   private recovering: Promise<void> | undefined;
-  private writeAfterRecovery = false;
+  private recoveryDone: (() => void) | undefined;
+  private recoveryInFlight = false;
+  private recoveryError: Error | undefined;
+  private recoveryAttempts = 0;
+  private recoveryTimer: NodeJS.Timeout | undefined;
   private capRun: Promise<void> = Promise.resolve();
   /** Segments recorded as removed whose files are deleted once that record is on disk. */
   private unlinkAfterWrite: string[] = [];
   private unlinking: Promise<void> = Promise.resolve();
-  private droppedRecords = 0;
+  /** flush() calls have asked for every seq up to here. */
+  private flushedThrough = 0;
   private closing: Promise<void> | undefined;
 
   constructor(ctx: StoreContext, sessionId: string, level: string | null, attributes: Record<string, unknown>) {
@@ -96,7 +115,7 @@ export class StoredSession {
     this.dir = join(ctx.root, sessionId);
     this.sessionJson = sessionPart(sessionId);
     const { fs } = ctx;
-    ensureSessionDir(fs, this.dir, sessionId);
+    const created = ensureSessionDir(fs, this.dir, sessionId);
     this.lock = SessionLock.acquire(fs, this.dir, sessionId);
     try {
       const now = ctx.clock();
@@ -121,7 +140,9 @@ export class StoredSession {
         }
       } else {
         meta = newMetadata(sessionId, level, attributes, now);
-        if (holdsRecords(fs, this.dir)) recovery = 'sync'; // metadata.json lost: the seqs on disk must be known first
+        // metadata.json lost: the seqs on disk must be known first. (A directory made just now
+        // cannot hold records without metadata.json: none is written before its reservation.)
+        if (!created && holdsRecords(fs, this.dir)) recovery = 'sync';
       }
       this.meta = meta;
       this.lastSeq = Math.max(meta.seq_reserved, meta.last_seq);
@@ -135,15 +156,13 @@ export class StoredSession {
           ctx.report(sessionId, plain.slice(this.dir.length + 1), error);
         },
       });
-      this.metadataFile = new MetadataFile(join(this.dir, METADATA_FILE), fs, () => this.snapshot(), (reserved) => this.written(reserved), (error) => this.metadataFailed(error));
-      const found = recovery === 'sync' ? runSync(fs, recoverSession(this.dir, meta, this.compressor !== undefined)) : undefined;
+      this.metadataFile = new MetadataFile(join(this.dir, METADATA_FILE), fs, ctx.metadataSlots, () => this.snapshot(), (snapshot, durable) => this.written(snapshot, durable), (error, snapshot) => this.metadataFailed(error, snapshot));
+      const found = recovery === 'sync' ? runSync(fs, recoverSession(this.dir, meta, this.compressor !== undefined, this.lastSeq)) : undefined;
       if (found) this.lastSeq = this.reservedOnDisk = Math.max(this.lastSeq, found.maxSeqOnDisk);
-      this.openedAt = this.lastAppended = this.reserveAt = this.lastSeq;
+      this.openedAt = this.lastAppended = this.reserveAt = this.flushedThrough = this.reservedWritten = this.lastSeq;
       if (recovery === 'async') {
-        this.recovering = runAsync(fs, recoverSession(this.dir, meta, this.compressor !== undefined)).then(
-          (result) => this.recovered(result),
-          (error: Error) => this.recoveryFailed(error),
-        );
+        this.recovering = new Promise((resolve) => (this.recoveryDone = resolve));
+        this.recover();
       } else this.recovered(found);
     } catch (error) {
       this.lock.release();
@@ -171,8 +190,47 @@ export class StoredSession {
   }
 
   /** Apply what recovery found, then let the writers go. */
+  /** Run recovery off the event loop; a failure is tried again (the disk may be back). */
+  private recover(): void {
+    this.recoveryInFlight = true;
+    runAsync(this.ctx.fs, recoverSession(this.dir, this.meta, this.compressor !== undefined, this.openedAt)).then(
+      (result) => {
+        this.recoveryInFlight = false;
+        this.recovered(result);
+      },
+      (error: Error) => {
+        this.recoveryInFlight = false;
+        this.recoveryFailed(error);
+      },
+    );
+  }
+
+  private recoveryFailed(error: Error): void {
+    this.ctx.stats.errors++;
+    if (this.recoveryError === undefined) this.ctx.report(this.id, 'recovery', error);
+    this.recoveryError = error;
+    if (this.closing) return this.giveUpRecovery(error);
+    this.recoveryTimer = setTimeout(() => this.recover(), Math.min(100 * 2 ** this.recoveryAttempts++, 10_000));
+    this.recoveryTimer.unref();
+  }
+
+  /**
+   * Closing while the files cannot be read back: nothing can be written safely (where the
+   * active files end is unknown), so what waits is dropped, counted and ranged.
+   */
+  private giveUpRecovery(error: Error): void {
+    for (const stream of STREAMS) this.writers[stream].abandon(error as NodeJS.ErrnoException);
+    this.recovering = undefined;
+    this.recoveryDone?.();
+  }
+
   private recovered(found: RecoveredSession | undefined): void {
     this.recovering = undefined;
+    this.recoveryDone?.();
+    if (this.recoveryError !== undefined) {
+      this.recoveryError = undefined;
+      this.ctx.report(this.id, 'recovery', null);
+    }
     const meta = this.meta;
     const at = this.ctx.clock().toISOString();
     if (found) {
@@ -190,7 +248,7 @@ export class StoredSession {
         this.ctx.report(this.id, METADATA_FILE, new Error(`the files hold seq ${found.maxSeqOnDisk}, above the ${this.openedAt} that metadata.json reserved; seqs handed out since opening may repeat`));
         this.lastSeq = Math.max(this.lastSeq, found.maxSeqOnDisk);
       }
-      this.chain.head = found.chainHead;
+      this.chain.head = meta.chain_head = found.chainHead;
       for (const stream of STREAMS) this.writers[stream].resume(found.active[stream].state, found.active[stream].size, found.nextSegment[stream]);
       for (const plain of found.toCompress) this.compressor?.add(plain);
     } else {
@@ -199,19 +257,6 @@ export class StoredSession {
     this.reservationNeeded();
     this.writeMetadata();
     if (found && found.segments.length > 0) this.enforceCap();
-  }
-
-  private recoveryFailed(error: Error): void {
-    this.ctx.stats.errors++;
-    this.ctx.report(this.id, 'recovery', error);
-    // The files could not be read back; write on after what metadata.json knew.
-    const nextSegment = { system: 1, audit: 1 };
-    for (const entry of [...this.meta.segments, ...this.meta.removed]) nextSegment[entry.stream] = Math.max(nextSegment[entry.stream], (parseSegmentFileName(entry.file)?.number ?? 0) + 1);
-    this.recovered({
-      segments: this.meta.segments, nextSegment,
-      active: { system: { state: this.meta.active.system, size: this.meta.active.system.bytes, tornBytes: 0 }, audit: { state: this.meta.active.audit, size: this.meta.active.audit.bytes, tornBytes: 0 } },
-      maxSeqOnDisk: 0, chainHead: this.meta.chain_head, toCompress: [], crashLosses: [],
-    });
   }
 
   get level(): string | null {
@@ -227,7 +272,24 @@ export class StoredSession {
   nextSeq(): number {
     const seq = ++this.lastSeq;
     if (seq >= this.reserveAt) this.reservationNeeded();
+    if (seq > this.reservedWritten) this.reserveNow();
     return seq;
+  }
+
+  /**
+   * No seq is handed out before metadata.json reserves it: when the reservation asked for
+   * ahead has not landed in time (or at open), write it now, without waiting for the fsync
+   * (the fsynced copy follows). A killed process then cannot have handed out a seq that a
+   * reopen does not know of.
+   */
+  private reserveNow(): void {
+    this.meta.seq_reserved = Math.max(this.meta.seq_reserved, this.lastSeq + this.reservation);
+    this.reserveAt = this.meta.seq_reserved - this.reservation / 2;
+    try {
+      this.metadataFile.writeSync(false);
+    } catch {
+      // Reported through metadataFailed; the records above the reservation on disk will be dropped.
+    }
   }
 
   /** Was `seq` handed out by this session (and not by a counter elsewhere)? */
@@ -252,13 +314,18 @@ export class StoredSession {
     this.meta.seq_reserved = Math.max(this.meta.seq_reserved, seq, this.lastSeq + this.reservation);
     try {
       this.metadataFile.writeSync();
-    } catch (error) {
-      this.metadataFailed(error as Error);
+    } catch {
+      // Reported through metadataFailed.
     }
   }
 
   /** A metadata.json write finished: what it reserved may be written now, what it recorded as removed may go. */
-  private written(reserved: number): void {
+  private written({ reserved, unlink }: Snapshot, durable: boolean): void {
+    if (reserved > this.reservedWritten) this.reservedWritten = reserved;
+    if (!durable) {
+      this.unlinkAfterWrite.unshift(...unlink); // removals wait for an fsynced record
+      return;
+    }
     this.grewForWrite = false;
     if (this.metadataError !== undefined) {
       this.metadataError = undefined;
@@ -268,7 +335,7 @@ export class StoredSession {
       this.reservedOnDisk = reserved;
       for (const stream of STREAMS) this.writers[stream].reservationDurable();
     }
-    const files = this.unlinkAfterWrite.splice(0).flatMap(segmentFileNames);
+    const files = unlink.flatMap(segmentFileNames);
     if (files.length === 0) return;
     const unlinks = files.map((file) => this.ctx.fs.promises.unlink(join(this.dir, file)).then(
       () => {
@@ -290,7 +357,8 @@ export class StoredSession {
    * reserved on disk cannot be written (a crash could not account for them), so they are
    * dropped, counted and ranged, rather than held without bound while the disk is failing.
    */
-  private metadataFailed(error: Error): void {
+  private metadataFailed(error: Error, snapshot: Snapshot): void {
+    this.unlinkAfterWrite.unshift(...snapshot.unlink); // for the next write that lands
     this.ctx.stats.errors++;
     if (this.metadataError === undefined) this.ctx.report(this.id, METADATA_FILE, error);
     this.metadataError = error as NodeJS.ErrnoException;
@@ -308,30 +376,45 @@ export class StoredSession {
   }
 
   private writeMetadata(): void {
-    if (this.recovering) {
-      this.writeAfterRecovery = true;
-      return;
-    }
+    if (this.recovering) return; // recovered() writes it
     this.metadataFile.schedule();
   }
 
-  private snapshot(): { text: string; reserved: number } {
+  private snapshot(): Snapshot {
     const meta = this.meta;
     meta.last_seq = this.lastSeq;
-    let firstOpen = this.lastAppended + 1;
+    // While recovering, what metadata.json says of the files stays as read (only the reservation moves).
+    if (this.recovering) return { text: metadataText(meta), reserved: meta.seq_reserved, unlink: [] };
+    let firstOpen = this.skipped.length > 0 ? this.skipped[0]![0] : this.lastAppended + 1;
     for (const stream of STREAMS) firstOpen = Math.min(firstOpen, this.writers[stream].firstUnsettledSeq());
     meta.written_through = Math.max(meta.written_through, firstOpen - 1);
-    meta.chain_head = this.chain.head;
+    // The chain after what is written, not after lines still waiting to be written.
+    meta.chain_head = this.writers.audit.writtenChain;
     meta.active = { system: this.writers.system.activeState(), audit: this.writers.audit.activeState() };
-    return { text: metadataText(meta), reserved: meta.seq_reserved };
+    // Segments recorded as removed are deleted once this write (holding the record) lands.
+    return { text: metadataText(meta), reserved: meta.seq_reserved, unlink: this.unlinkAfterWrite.splice(0) };
   }
 
   /** Write one line; `eventJson` is eventPart(event, category, tier, severity). */
   append(seq: number, hrTime: HrTime, eventJson: string, audit: boolean, body: unknown, attributes: Attributes | undefined, span: SpanContext | undefined): void {
+    if (seq > this.lastAppended) {
+      if (seq > this.lastAppended + 1) this.skipped.push([this.lastAppended + 1, seq - 1]);
+      this.lastAppended = seq;
+    } else if (this.skipped.length > 0) this.arrivedLate(seq);
     const open = formatLineOpen(hrTime, seq, this.sessionJson, eventJson, body, attributes, span);
-    if (seq > this.lastAppended) this.lastAppended = seq;
     if (audit && this.ctx.config.separateAuditTrail) this.writers.audit.append(open, seq);
     else this.writers.system.append(open + '}', seq);
+  }
+
+  /** A seq passed over earlier arrived after all (out of order): it is no longer missing. */
+  private arrivedLate(seq: number): void {
+    const at = this.skipped.findIndex(([first, last]) => seq >= first && seq <= last);
+    if (at === -1) return;
+    const [first, last] = this.skipped[at]!;
+    const rest: Array<[number, number]> = [];
+    if (first < seq) rest.push([first, seq - 1]);
+    if (seq < last) rest.push([seq + 1, last]);
+    this.skipped.splice(at, 1, ...rest);
   }
 
   levelChanged(from: string | null, to: string, by: string): void {
@@ -371,7 +454,6 @@ export class StoredSession {
   }
 
   private dropped(stream: Stream, first: number, last: number, count: number, error: string, chainAfter: string | undefined, episodeStart: boolean): void {
-    this.droppedRecords += count;
     const drops = this.meta.drops;
     let open: (typeof drops)[number] | undefined;
     if (!episodeStart) for (let i = drops.length - 1; i >= 0 && open === undefined; i--) if (drops[i]!.stream === stream) open = drops[i];
@@ -402,10 +484,7 @@ export class StoredSession {
       const at = this.ctx.clock().toISOString();
       for (const segment of remove) {
         this.meta.segments.splice(this.meta.segments.indexOf(segment), 1);
-        this.meta.removed.push({
-          file: segment.file, stream: segment.stream, first_seq: segment.first_seq, last_seq: segment.last_seq, lines: segment.lines, reason: 'cap', at,
-          ...(segment.last_chain !== undefined ? { chain_after: segment.last_chain } : {}),
-        });
+        this.meta.removed.push(removedEntry(segment, 'cap', at));
         this.compressor?.forget(join(this.dir, segment.file));
         this.unlinkAfterWrite.push(segment.file);
       }
@@ -415,6 +494,7 @@ export class StoredSession {
 
   /** Retention for this open session: rotated segments last written before `cutoff`, recorded then removed. */
   async pruneSegmentsBefore(cutoff: number, dryRun: boolean): Promise<StoredSegment[]> {
+    if (this.recovering) await this.recovering; // recovery sets the segment list from the directory: decide after it
     const old: StoredSegment[] = [];
     for (const segment of this.meta.segments) {
       if (this.compressor?.isCompressing(join(this.dir, segment.file))) continue;
@@ -425,10 +505,7 @@ export class StoredSession {
     const at = this.ctx.clock().toISOString();
     for (const segment of old) {
       this.meta.segments.splice(this.meta.segments.indexOf(segment), 1);
-      this.meta.removed.push({
-        file: segment.file, stream: segment.stream, first_seq: segment.first_seq, last_seq: segment.last_seq, lines: segment.lines, reason: 'retention', at,
-        ...(segment.last_chain !== undefined ? { chain_after: segment.last_chain } : {}),
-      });
+      this.meta.removed.push(removedEntry(segment, 'retention', at));
       this.unlinkAfterWrite.push(segment.file);
     }
     await this.metadataFile.write();
@@ -441,12 +518,15 @@ export class StoredSession {
    * EDROPPED when records could not be written meanwhile (they are counted and ranged).
    */
   async flush(): Promise<void> {
+    // Each call answers for the records handed out since the call before it.
+    const from = this.flushedThrough;
+    const upTo = (this.flushedThrough = Math.max(this.flushedThrough, this.lastSeq));
     if (this.recovering) await this.recovering;
-    const droppedBefore = this.droppedRecords;
     const { durability } = this.ctx.config;
     await Promise.all([this.writers.system.waitFor(durability === 'all'), this.writers.audit.waitFor(durability !== 'none')]);
-    if (this.droppedRecords > droppedBefore) {
-      throw new StorageError('EDROPPED', `session ${this.id}: ${this.droppedRecords - droppedBefore} records could not be written (see drops in metadata.json)`);
+    const lost = this.meta.drops.filter((drop) => drop.last_seq > from && drop.first_seq <= upTo);
+    if (lost.length > 0) {
+      throw new StorageError('EDROPPED', `session ${this.id}: records between seq ${from + 1} and ${upTo} could not be written (${lost.map((d) => `${d.count} ${d.stream}, ${d.error}`).join('; ')}; recorded in metadata.json drops)`);
     }
   }
 
@@ -465,20 +545,29 @@ export class StoredSession {
     if (this.closing) return;
     if (this.recovering) {
       // Recovery is idempotent: finish it here, synchronously (no callback will run again).
-      this.recovered(runSync(this.ctx.fs, recoverSession(this.dir, this.meta, this.compressor !== undefined)));
+      try {
+        this.recovered(runSync(this.ctx.fs, recoverSession(this.dir, this.meta, this.compressor !== undefined, this.openedAt)));
+      } catch (error) {
+        this.ctx.report(this.id, 'recovery', error as Error);
+        return;
+      }
     }
     this.reserveSync(this.lastSeq);
     for (const stream of STREAMS) this.writers[stream].flushSync(true);
     try {
       this.metadataFile.writeSync();
-    } catch (error) {
-      this.ctx.report(this.id, METADATA_FILE, error as Error);
+    } catch {
+      // Reported through metadataFailed.
     }
   }
 
   /** Write what is buffered, finish compressions, write ended_at, release the lock. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      if (this.recovering && this.recoveryError !== undefined && !this.recoveryInFlight) {
+        clearTimeout(this.recoveryTimer);
+        this.recover(); // one more try now; if it fails, what waits is given up
+      }
       if (this.recovering) await this.recovering;
       if (this.reservedOnDisk < this.lastSeq) {
         // Records above the reservation wait for it; if it cannot be written, neither can they.
@@ -488,11 +577,13 @@ export class StoredSession {
       await Promise.all(STREAMS.map((stream) => this.writers[stream].close()));
       await this.compressor?.close();
       await this.capRun;
-      if (this.lastAppended < this.lastSeq) {
-        // Handed out but never delivered (a queue in the pipeline dropped them): a recorded loss, not a silent one.
-        this.dropped('system', this.lastAppended + 1, this.lastSeq, this.lastSeq - this.lastAppended, 'ENOTDELIVERED', undefined, true);
-        this.ctx.stats.dropped += this.lastSeq - this.lastAppended;
-      }
+      // Handed out but never delivered (a queue in the pipeline dropped them): a recorded loss, not a silent one.
+      const undelivered = this.lastAppended < this.lastSeq ? [...this.skipped, [this.lastAppended + 1, this.lastSeq] as [number, number]] : this.skipped;
+      undelivered.forEach(([first, last], i) => {
+        this.dropped('system', first, last, last - first + 1, 'ENOTDELIVERED', undefined, i === 0);
+        this.ctx.stats.dropped += last - first + 1;
+      });
+      this.skipped = [];
       this.meta.ended_at = this.ctx.clock().toISOString();
       // Everything handed out is written or recorded: the reservation ends at the last seq.
       this.meta.seq_reserved = this.lastSeq;

@@ -72,6 +72,9 @@ interface Chunk {
   last: number;
   count: number;
   lastChain: string;
+  /** Chained streams: the open lines, and the chain value they were chained from (re-chained before the first write if a line before them was dropped). */
+  lines: string[] | undefined;
+  base: string;
   state: number;
   /** Asynchronous writes under way (its buffer may not be reused until 0). */
   writing: number;
@@ -124,6 +127,11 @@ export class StreamWriter implements SyncTarget {
   private lastAppended = 0;
   /** Every seq of this stream up to here is written or dropped. */
   private settledSeq = 0;
+  /**
+   * Chained streams: the chain value after the last line written (what metadata.json records
+   * as chain_head). Lines lost with a replaced file stay in it: they were written.
+   */
+  writtenChain = '';
   /** ... and fdatasync'ed (fsync streams). */
   private durableSeq = 0;
   private settledWaiters: Waiter[] = [];
@@ -150,6 +158,7 @@ export class StreamWriter implements SyncTarget {
     file.firstSeq = state.first_seq;
     file.lastSeq = state.last_seq;
     file.lastChain = state.last_chain;
+    if (this.o.chain) this.writtenChain = this.o.chain.head;
     file.ino = state.ino;
     this.file = file;
     this.nextSegment = nextSegment;
@@ -256,22 +265,17 @@ export class StreamWriter implements SyncTarget {
     const file = this.file!;
     let data: Buffer;
     let lastChain = '';
+    const base = this.o.chain?.head ?? '';
     if (builder.lines !== undefined) {
       // The chain runs in seq order: computed here, where chunks are sealed in append order.
-      const chain = this.o.chain!;
-      let text = '';
-      for (const open of builder.lines) {
-        chain.head = nextChain(chain.head, open + '}');
-        text += appendChain(open, chain.head) + '\n';
-      }
-      lastChain = chain.head;
-      data = Buffer.from(text);
+      ({ data, lastChain } = chainLines(builder.lines, base));
+      this.o.chain!.head = lastChain;
     } else {
       data = builder.buffer.subarray(0, builder.used);
     }
     this.queue.push({
       rotate: false, data, pooled: builder.pooled ? builder.buffer : undefined, file, position: file.end,
-      first: builder.first, last: builder.last, count: builder.count, lastChain, state: QUEUED, writing: 0, tried: false,
+      first: builder.first, last: builder.last, count: builder.count, lastChain, lines: builder.lines, base, state: QUEUED, writing: 0, tried: false,
     });
     file.end += data.length;
     this.queuedBytes += data.length;
@@ -330,6 +334,7 @@ export class StreamWriter implements SyncTarget {
         return;
       }
       this.checked = false;
+      this.rechain(item);
       this.inflight = item;
       item.writing++;
       item.tried = true;
@@ -341,6 +346,19 @@ export class StreamWriter implements SyncTarget {
       });
       return;
     }
+  }
+
+  /**
+   * The audit chain runs over the lines written: a chunk chained after lines that were then
+   * dropped is chained again from the last line written, before its first write (the chain
+   * values have a fixed length, so its size and offset stay).
+   */
+  private rechain(chunk: Chunk): void {
+    if (chunk.lines === undefined || chunk.tried || chunk.base === this.writtenChain) return;
+    const { data, lastChain } = chainLines(chunk.lines, this.writtenChain);
+    chunk.data = data;
+    chunk.lastChain = lastChain;
+    chunk.base = this.writtenChain;
   }
 
   /** The reservation that was missing is on disk: writing goes on. */
@@ -368,7 +386,7 @@ export class StreamWriter implements SyncTarget {
       if (file.lines === 0) file.firstSeq = chunk.first;
       file.lines += chunk.count;
       file.lastSeq = chunk.last;
-      if (chunk.lastChain !== '') file.lastChain = chunk.lastChain;
+      if (chunk.lines !== undefined) file.lastChain = this.writtenChain = chunk.lastChain;
       if (this.unverified.count === 0) this.unverified.first = chunk.first;
       this.unverified.last = chunk.last;
       this.unverified.count += chunk.count;
@@ -388,7 +406,9 @@ export class StreamWriter implements SyncTarget {
       this.shiftQueued(file, chunk.data.length);
       stats.dropped += chunk.count;
       stats.errors++;
-      this.o.onDropped(chunk.first, chunk.last, chunk.count, error.code ?? error.message, this.o.chain ? chunk.lastChain : undefined, !this.faulted);
+      this.o.onDropped(chunk.first, chunk.last, chunk.count, error.code ?? error.message, undefined, !this.faulted);
+      // New chunks chain from what is written; chunks sealed meanwhile are chained again before they are written.
+      if (this.o.chain) this.o.chain.head = this.writtenChain;
       if (!this.faulted) {
         this.faulted = true;
         this.o.onFault(error);
@@ -553,6 +573,7 @@ export class StreamWriter implements SyncTarget {
         break;
       }
       try {
+        this.rechain(item);
         item.tried = true;
         item.file.writeAtSync(item.data, item.position);
         this.settle(item, null);
@@ -588,6 +609,19 @@ export class StreamWriter implements SyncTarget {
       this.rotated(marker, name, plainPath);
     } catch (error) {
       this.cancelRotation(marker, error as NodeJS.ErrnoException);
+    }
+  }
+
+  /** The session's files could not be read back: every record waiting for that is dropped, counted and ranged. */
+  abandon(error: NodeJS.ErrnoException): void {
+    if (this.file !== undefined) return;
+    this.seal();
+    for (const builder of this.unsealed.splice(0)) {
+      this.o.memory.buffered -= builder.used;
+      this.o.stats.dropped += builder.count;
+      this.o.onDropped(builder.first, builder.last, builder.count, error.code ?? error.message, undefined, !this.faulted);
+      this.faulted = true;
+      this.advanceSettled(builder.last);
     }
   }
 
@@ -642,4 +676,15 @@ function resolveUpTo(waiters: Waiter[], seq: number): Waiter[] {
     else left.push(waiter);
   }
   return left;
+}
+
+/** Chain open audit lines from `base`: the bytes to write and the chain value after the last line. */
+function chainLines(lines: readonly string[], base: string): { data: Buffer; lastChain: string } {
+  let head = base;
+  let text = '';
+  for (const open of lines) {
+    head = nextChain(head, open + '}');
+    text += appendChain(open, head) + '\n';
+  }
+  return { data: Buffer.from(text), lastChain: head };
 }

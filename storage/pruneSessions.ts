@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { METADATA_FILE, segmentFileNames } from '../format/fileNames.ts';
 import { isValidSessionId } from '../format/sessionId.ts';
-import { type SessionMetadata, parseMetadata } from '../format/sessionMetadata.ts';
+import { type SessionMetadata, parseMetadata, removedEntry } from '../format/sessionMetadata.ts';
 import { sessionState } from '../format/sessionState.ts';
 import { type FileSystem, nodeFileSystem } from './FileSystem.ts';
 import { metadataText, writeFileAtomically } from './MetadataFile.ts';
@@ -95,12 +95,7 @@ async function pruneOne(fs: FileSystem, id: string, sessionDir: string, meta: Se
     // Recorded first, removed second: a crash in between leaves a file too many, never an unexplained gap.
     meta.segments = meta.segments.filter((segment) => !old.includes(segment));
     const at = now.toISOString();
-    for (const segment of old) {
-      meta.removed.push({
-        file: segment.file, stream: segment.stream, first_seq: segment.first_seq, last_seq: segment.last_seq, lines: segment.lines, reason: 'retention', at,
-        ...(segment.last_chain !== undefined ? { chain_after: segment.last_chain } : {}),
-      });
-    }
+    for (const segment of old) meta.removed.push(removedEntry(segment, 'retention', at));
     await writeFileAtomically(fs, metaPath, metadataText(meta), '.prune.tmp');
   }
   // Also finishes a removal that an earlier run recorded but did not complete.

@@ -4,6 +4,7 @@ import { splitChainedLine } from '../format/auditChain.ts';
 import { STREAMS, type Stream, activeFileName, isSupersededSegment, isTempFileName, LOCK_FILE, parseSegmentFileName, segmentFileNames } from '../format/fileNames.ts';
 import { seqOfLine } from '../format/formatLine.ts';
 import type { ActiveFileState, SessionMetadata, StoredSegment } from '../format/sessionMetadata.ts';
+import { ownTempFile } from './MetadataFile.ts';
 import type { Recovery } from './recoveryIo.ts';
 import { StorageError } from './StorageError.ts';
 
@@ -133,17 +134,25 @@ function* scanActive(path: string, known: ActiveFileState, after: number, onDisk
   }
 }
 
-/** Seq ranges in (after, upTo] that are not on disk and not already explained by `meta`. */
+/**
+ * Seq ranges in (after, upTo] that are not on disk and not already recorded as crash losses.
+ * Drop and removal ranges are per stream and span the other stream's seqs, so they cannot
+ * say which missing seq they explain: a seq in one may still be counted a crash loss here
+ * (verify accepts a seq that more than one record explains).
+ */
 function unexplained(after: number, upTo: number, onDisk: Set<number>, meta: SessionMetadata): Array<[number, number]> {
-  const explained = [...meta.drops, ...meta.removed, ...meta.crash_losses].filter((range) => range.last_seq > after && range.first_seq <= upTo);
-  const covered = (seq: number) => explained.some((range) => seq >= range.first_seq && seq <= range.last_seq);
+  // Walk (after, upTo] once, in steps between the seqs that are on disk or already recorded.
+  const taken: Array<[number, number]> = [...onDisk].filter((seq) => seq > after && seq <= upTo).map((seq) => [seq, seq]);
+  for (const loss of meta.crash_losses) if (loss.last_seq > after && loss.first_seq <= upTo) taken.push([loss.first_seq, loss.last_seq]);
+  taken.sort((a, b) => a[0] - b[0]);
   const gaps: Array<[number, number]> = [];
-  for (let seq = after + 1; seq <= upTo; seq++) {
-    if (onDisk.has(seq) || covered(seq)) continue;
-    const last = gaps.at(-1);
-    if (last && last[1] === seq - 1) last[1] = seq;
-    else gaps.push([seq, seq]);
+  let next = after + 1;
+  for (const [first, last] of taken) {
+    if (first > next) gaps.push([next, Math.min(first - 1, upTo)]);
+    next = Math.max(next, last + 1);
+    if (next > upTo) break;
   }
+  if (next <= upTo) gaps.push([next, upTo]);
   return gaps;
 }
 
@@ -151,16 +160,17 @@ function unexplained(after: number, upTo: number, onDisk: Set<number>, meta: Ses
  * Bring a session directory back to a consistent state before writing resumes: remove
  * temp files, finish removals and compressions a crash interrupted, list segments that
  * metadata.json missed, cut torn last lines, find the chain head, and find every seq that
- * may have been handed out (up to seq_reserved) but is not on disk. It reads only what was
+ * may have been handed out (up to `reservedAtOpen`, seq_reserved when the session was opened)
+ * but is not on disk. It reads only what was
  * written after metadata.json's last write: a session closed cleanly costs a directory
  * listing and two fstat calls.
  */
-export function* recoverSession(dir: string, meta: SessionMetadata, compressing: boolean): Recovery<RecoveredSession> {
+export function* recoverSession(dir: string, meta: SessionMetadata, compressing: boolean, reservedAtOpen: number): Recovery<RecoveredSession> {
   const names = (yield { op: 'readdir', path: dir }) as string[];
   const present = new Set(names);
   for (const name of names) {
-    // Lock temp files may belong to a process taking the lock right now.
-    if (isTempFileName(name) && !name.startsWith(LOCK_FILE)) yield { op: 'unlink', path: join(dir, name) };
+    // Lock temp files may belong to a process taking the lock right now; our own metadata writes may be in flight.
+    if (isTempFileName(name) && !name.startsWith(LOCK_FILE) && !ownTempFile(name)) yield { op: 'unlink', path: join(dir, name) };
   }
   const removed = new Set(meta.removed.flatMap((r) => segmentFileNames(r.file)));
   for (const name of removed) {
@@ -214,14 +224,20 @@ export function* recoverSession(dir: string, meta: SessionMetadata, compressing:
   for (const stream of STREAMS) active[stream] = yield* scanActive(join(dir, activeFileName(stream)), meta.active[stream], after, onDisk, meta.session_id);
   let maxSeqOnDisk = Math.max(active.system.state.last_seq, active.audit.state.last_seq, after);
   for (const segment of segments) maxSeqOnDisk = Math.max(maxSeqOnDisk, segment.last_seq);
-  let chainHead = active.audit.state.last_chain;
-  if (active.audit.state.lines === 0) {
-    const lastAudit = segments.filter((segment) => segment.stream === 'audit').at(-1);
-    chainHead = lastAudit?.last_chain ?? meta.chain_head;
-    const lastRemoved = meta.removed.filter((r) => r.stream === 'audit').at(-1);
-    if (!lastAudit && lastRemoved?.chain_after) chainHead = lastRemoved.chain_after;
-  }
-  const upTo = Math.max(meta.seq_reserved, maxSeqOnDisk);
+  // The chain continues from the newest audit line on disk, or from a recorded drop or
+  // removal after it (their chain_after); lines a crash took were never part of it.
+  let chainHead = meta.chain_head;
+  let chainSeq = -1;
+  const consider = (seq: number, chain: string | undefined) => {
+    if (chain !== undefined && seq > chainSeq) {
+      chainSeq = seq;
+      chainHead = chain;
+    }
+  };
+  if (active.audit.state.lines > 0) consider(active.audit.state.last_seq, active.audit.state.last_chain);
+  for (const segment of segments) if (segment.stream === 'audit') consider(segment.last_seq, segment.last_chain);
+  for (const range of [...meta.drops, ...meta.removed]) if (range.stream === 'audit') consider(range.last_seq, range.chain_after);
+  const upTo = Math.max(reservedAtOpen, maxSeqOnDisk);
   const crashLosses = meta.ended_at ? [] : unexplained(after, upTo, onDisk, meta);
   return { segments, active, nextSegment, maxSeqOnDisk, chainHead, toCompress, crashLosses };
 }

@@ -79,6 +79,11 @@ function stepSync(fs: FileSystem, step: IoStep): IoResult {
   }
 }
 
+/** Run a node:fs callback call as a promise (by hand: promisify would miss fs.read's two results on an injected fs). */
+function call<T>(start: (done: (error: NodeJS.ErrnoException | null, value?: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => start((error, value) => (error ? reject(error) : resolve(value as T))));
+}
+
 async function stepAsync(fs: FileSystem, step: IoStep): Promise<IoResult> {
   const p = fs.promises;
   switch (step.op) {
@@ -88,18 +93,18 @@ async function stepAsync(fs: FileSystem, step: IoStep): Promise<IoResult> {
     });
     case 'open':
       try {
-        return await promisify(fs.open)(step.path, OPEN_FOR_REPAIR);
+        return await call<number>((done) => fs.open(step.path, OPEN_FOR_REPAIR, done));
       } catch (error) {
         if (missing(error)) return -1;
         throw error;
       }
-    case 'fstat': return promisify(fs.fstat)(step.fd);
-    case 'read': return promisify(fs.read)(step.fd, step.buffer, 0, step.buffer.length, step.position).then((result) => result.bytesRead);
+    case 'fstat': return call<Stats>((done) => fs.fstat(step.fd, done));
+    case 'read': return call<number>((done) => fs.read(step.fd, step.buffer, 0, step.buffer.length, step.position, (error, bytesRead) => done(error, bytesRead)));
     case 'truncate':
-      await promisify(fs.ftruncate)(step.fd, step.size);
-      await promisify(fs.fsync)(step.fd);
+      await call<void>((done) => fs.ftruncate(step.fd, step.size, done));
+      await call<void>((done) => fs.fsync(step.fd, done));
       return;
-    case 'close': return promisify(fs.close)(step.fd);
+    case 'close': return call<void>((done) => fs.close(step.fd, done));
     case 'readSegment': return decompress(step.path, (await p.readFile(step.path)) as Buffer);
     case 'stat': return p.stat(step.path).catch((error) => {
       if (missing(error)) return undefined;

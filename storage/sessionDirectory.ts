@@ -25,15 +25,15 @@ export function ensureLogRoot(fs: FileSystem, root: string, report: (message: st
   report(`log directory ${root} was writable by others (mode ${shown}); fixed: now 0700`);
 }
 
-/** A session's directory, never through a link: created 0700 when missing. */
-export function ensureSessionDir(fs: FileSystem, dir: string, sessionId: string): void {
+/** A session's directory, never through a link: created 0700 when missing. True when it was created now (it is empty). */
+export function ensureSessionDir(fs: FileSystem, dir: string, sessionId: string): boolean {
   let stat;
   try {
     stat = fs.lstatSync(dir);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     fs.mkdirSync(dir, { mode: 0o700 });
-    return;
+    return true;
   }
   if (stat.isSymbolicLink()) throw new StorageError('ESESSIONLINK', `session ${sessionId}: its directory ${dir} is a symbolic link; refusing to write through it; allowed: a real directory (remove the link)`);
   if (!stat.isDirectory()) throw new StorageError('ESESSIONNOTDIR', `session ${sessionId}: ${dir} exists and is not a directory; allowed: a directory, or nothing at that path`);
@@ -41,6 +41,7 @@ export function ensureSessionDir(fs: FileSystem, dir: string, sessionId: string)
     const file = fs.lstatSync(join(dir, name), { throwIfNoEntry: false });
     if (file?.isSymbolicLink()) throw new StorageError('ESESSIONLINK', `session ${sessionId}: ${join(dir, name)} is a symbolic link; refusing to write through it; allowed: a session directory with no links in it`);
   }
+  return false;
 }
 
 export type MetadataRead =

@@ -1,6 +1,5 @@
-import { resolve } from 'node:path';
-import { COMPRESSIONS, type Compression, DURABILITIES, type Durability, STORE_TUNING, defaultConfig } from '../src/config/defaults.ts';
-import { SIZE_ALLOWED, parseSize } from '../src/config/parseSize.ts';
+import type { Compression } from '../format/fileNames.ts';
+import { ConfigError, type Durability, LOGGING_OPTIONS, STORE_TUNING_OPTIONS, readOption, readOptions } from '../src/config/options.ts';
 import type { FileSystem } from './FileSystem.ts';
 
 /** Options of a SessionStore (and of SessionFileProcessor / SessionJsonlExporter, which make one). */
@@ -49,58 +48,26 @@ export interface ValidStoreOptions {
   clock: () => Date;
 }
 
-function fail(key: string, value: unknown, allowed: string): never {
-  throw new RangeError(`SessionStore: ${key} = ${JSON.stringify(value) ?? String(value)} is not allowed; allowed: ${allowed}`);
-}
-
-function integer(key: string, value: unknown, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) fail(key, value, `an integer >= ${min}`);
-  return value;
-}
-
-function oneOf<T extends string>(key: string, value: unknown, allowed: readonly T[], fallback: T): T {
-  if (value === undefined) return fallback;
-  if (!allowed.includes(value as T)) fail(key, value, allowed.join(', '));
-  return value as T;
-}
-
-function bool(key: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') fail(key, value, 'true or false');
-  return value;
-}
-
-function size(key: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  return parseSize(value) ?? fail(key, value, SIZE_ALLOWED);
-}
-
-/** Every store option checked once, where the store is made; the message names the option, the value and what is allowed. */
+/** Every store option checked once, where the store is made, against src/config/options.ts (the message names the option, the value and what is allowed). */
 export function validateStoreOptions(options: StoreOptions): ValidStoreOptions {
   if (options === null || typeof options !== 'object') throw new TypeError('SessionStore: options must be an object with at least dir (the root directory for session logs)');
-  if (typeof options.dir !== 'string' || options.dir === '') fail('dir', options.dir, 'the root directory for session logs (a non-empty string)');
-  const defaults = defaultConfig();
-  const maxFileSize = size('maxFileSize', options.maxFileSize, defaults.maxFileSize);
-  const maxSessionSize = size('maxSessionSize', options.maxSessionSize, defaults.maxSessionSize);
-  if (maxSessionSize < maxFileSize) fail('maxSessionSize', options.maxSessionSize, `a size >= maxFileSize (${maxFileSize} bytes)`);
-  for (const key of ['onError', 'clock'] as const) if (options[key] !== undefined && typeof options[key] !== 'function') fail(key, options[key], 'a function');
-  return {
-    dir: resolve(options.dir),
-    maxFileSize,
-    maxSessionSize,
-    compression: oneOf('compression', options.compression, COMPRESSIONS, defaults.compression),
-    durability: oneOf('durability', options.durability, DURABILITIES, defaults.durability),
-    separateAuditTrail: bool('separateAuditTrail', options.separateAuditTrail, defaults.separateAuditTrail),
-    cleanupOnEnd: bool('cleanupOnEnd', options.cleanupOnEnd, defaults.cleanupOnEnd),
-    maxOpenFiles: integer('maxOpenFiles', options.maxOpenFiles, STORE_TUNING.maxOpenFiles, 2),
-    chunkBytes: integer('chunkBytes', options.chunkBytes, STORE_TUNING.chunkBytes, 1024),
-    highWaterMark: integer('highWaterMark', options.highWaterMark, STORE_TUNING.highWaterMark, 1024),
-    maxBufferedBytes: integer('maxBufferedBytes', options.maxBufferedBytes, STORE_TUNING.maxBufferedBytes, 1024),
-    checkIntervalMs: integer('checkIntervalMs', options.checkIntervalMs, STORE_TUNING.checkIntervalMs, 0),
-    fsyncConcurrency: integer('fsyncConcurrency', options.fsyncConcurrency, STORE_TUNING.fsyncConcurrency, 1),
-    onError: options.onError,
-    fs: options.fs,
-    clock: options.clock ?? (() => new Date()),
+  const where = 'SessionStore: ';
+  const { dir, onError, fs, clock, maxFileSize, maxSessionSize, compression, durability, separateAuditTrail, cleanupOnEnd, ...tuning } = options;
+  for (const [key, value] of [['onError', onError], ['clock', clock]] as const) {
+    if (value !== undefined && typeof value !== 'function') throw new ConfigError(key, `${where}${key} = ${String(value)} is not allowed; allowed: a function`);
+  }
+  const o = LOGGING_OPTIONS;
+  const valid: ValidStoreOptions = {
+    dir: readOption(o.dir, dir ?? null, 'dir', where),
+    maxFileSize: readOption(o.maxFileSize, maxFileSize, 'maxFileSize', where),
+    maxSessionSize: readOption(o.maxSessionSize, maxSessionSize, 'maxSessionSize', where),
+    compression: readOption(o.compression, compression, 'compression', where),
+    durability: readOption(o.durability, durability, 'durability', where),
+    separateAuditTrail: readOption(o.separateAuditTrail, separateAuditTrail, 'separateAuditTrail', where),
+    cleanupOnEnd: readOption(o.cleanupOnEnd, cleanupOnEnd, 'cleanupOnEnd', where),
+    ...readOptions(STORE_TUNING_OPTIONS, Object.fromEntries(Object.entries(tuning).filter(([, value]) => value !== undefined)), 'code', '', where),
+    onError, fs, clock: clock ?? (() => new Date()),
   };
+  if (valid.maxSessionSize < valid.maxFileSize) throw new ConfigError('maxSessionSize', `${where}maxSessionSize = ${valid.maxSessionSize} is not allowed; allowed: a size >= maxFileSize (${valid.maxFileSize} bytes)`);
+  return valid;
 }

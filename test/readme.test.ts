@@ -1,17 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolveSettings } from '../src/config/resolveSettings.ts';
+import { describeDocCommands, repo } from './support/docBlocks.ts';
 import { sessionLines } from './support/sessionFiles.ts';
-
-const repo = fileURLToPath(new URL('..', import.meta.url));
-
-/** The ```ts blocks of the README, in order. */
-function readmeSnippets(): string[] {
-  const text = readFileSync(join(repo, 'README.md'), 'utf8');
-  return [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!);
-}
 
 describe('README', () => {
   it('starts with the two commands: run the main job, run the tests', () => {
@@ -20,26 +12,29 @@ describe('README', () => {
     assert.match(block, /^npm ci && npm start\b/m);
     assert.match(block, /^npm test\b/m);
   });
+});
 
-  for (const [index, title] of [[0, 'the facade'], [1, 'the plugin path']] as const) {
-    it(`runs the snippet for ${title} as written`, () => {
-      const snippet = readmeSnippets()[index]!;
-      const dir = '/tmp/session-logs';
-      rmSync(dir, { recursive: true, force: true });
-      // Inside the repository, so 'otel-session-logs' resolves to this package by its exports.
-      const file = join(repo, `.readme-snippet-${index}.ts`);
-      writeFileSync(file, snippet);
-      try {
-        execFileSync(process.execPath, [file], { cwd: repo, stdio: 'pipe', env: { ...process.env, CCMUX_SESSION_LOG: '' } });
-      } finally {
-        rmSync(file, { force: true });
-      }
-      const lines = sessionLines(dir, 's-1');
-      assert.ok(lines.length >= 1, 'the snippet wrote session s-1');
-      if (index === 0) assert.deepEqual(lines.map((l) => l.event), ['session.created', 'command.started', 'log_level.changed', 'output', 'session.terminated']);
+describeDocCommands('README.md', {
+  skipped: {
+    'README.md: npm ci && npm start   # the demo: a session server runs three real sessions, logs in ./demo-logs, then the commands to read them':
+      '.ci/run runs npm ci and npm test; npm start is the demo, which these tests run into the workspace the other blocks read',
+    'README.md: npm install otel-session-logs @opentelemetry/api':
+      'npm run test:package installs the packed tarball this way into a fresh project',
+    'README.md: npm run otelcol:build            # builds once into ~/.cache/otel-session-logs; prints the binary path':
+      'needs Go and builds the Collector: npm run test:e2e builds it and validates otel-collector.yaml',
+    'README.md: OTEL_LOGS_EXPORTER=otlp OTEL_EXPORTER_OTLP_LOGS_ENDPOINT=http://127.0.0.1:4318/v1/logs session-logs serve':
+      'forwards to a Collector at 127.0.0.1:4318: test/app/cli/serveForwarding.test.ts runs serve with these variables against a real OTLP receiver',
+  },
+  servers: ['README.md: npx session-logs serve --port 7878 --dir /tmp/session-logs   # Ctrl-C ends every session and flushes the logs'],
+  checks: {
+    "README.md: import { createSessionLogging } from 'otel-session-logs';": (_run, space) => {
+      assert.deepEqual(sessionLines(space.localise('/tmp/session-logs'), 's-1').map((line) => line.event), ['session.created', 'command.started', 'log_level.changed', 'output', 'session.terminated']);
+    },
+    "README.md: import { LoggerProvider } from '@opentelemetry/sdk-logs';": (_run, space) => {
       // The plugin path records the level change too: SessionLevelProcessor.setLevel writes log_level.changed.
-      else assert.deepEqual(lines.map((l) => l.event), ['process.exited', 'log_level.changed']);
-      rmSync(dir, { recursive: true, force: true });
-    });
-  }
+      assert.deepEqual(sessionLines(space.localise('/tmp/session-logs'), 's-1').map((line) => line.event).slice(-2), ['process.exited', 'log_level.changed']);
+    },
+  },
+}, (condition, message) => assert.ok(condition, message), (path) => {
+  resolveSettings({ configFile: path, env: {} });
 });

@@ -17,7 +17,7 @@ export interface RouteContext {
   orphans: () => number;
 }
 
-/** The HTTP API of DESIGN.md ("Session server and CLI"). */
+/** The HTTP API of docs/server.md (its design: docs/architecture.md). */
 export function registerRoutes(app: FastifyInstance, context: RouteContext): void {
   const { manager } = context;
   const who = (request: FastifyRequest): Requester => ({

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { SessionLogging } from '../../src/SessionLogging.ts';
 import { type Level, LEVELS, isLevel } from '../../src/levels.ts';
-import { isValidSessionId } from '../../format/sessionId.ts';
+import { SESSION_ID_ALLOWED, isValidSessionId } from '../../format/sessionId.ts';
 import { type LinearPattern, compileLinear } from '../../processors/linearPattern.ts';
 import { compileRedactions, redact } from '../../processors/redact.ts';
 import { ManagedSession, type SessionStatus, type SetLevelResult } from './ManagedSession.ts';
@@ -69,7 +69,7 @@ export interface SessionInfo {
 
 export const DEFAULT_PROMPT_PATTERN = '[$#%>:?] ?$';
 /** What a session id may be (the rule is SESSION_ID_PATTERN in format/sessionId.ts). */
-export const ID_ALLOWED = '1-128 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit';
+export const ID_ALLOWED = SESSION_ID_ALLOWED;
 export const DEFAULTS = { terminateGraceMs: 5000, maxEndedSessions: 1000, maxPendingInput: 8 * 1024 * 1024, maxSessions: 256, redactWindow: 4096 } as const;
 
 /**

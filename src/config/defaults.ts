@@ -1,18 +1,13 @@
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { COMPRESSIONS, type Compression } from '../../format/fileNames.ts';
-import { type Level, DEFAULT_LEVEL } from '../levels.ts';
+import { type Compression, COMPRESSIONS } from '../../format/fileNames.ts';
+import type { Level } from '../levels.ts';
+import { DEFAULT_DIR, type Durability, DURABILITIES, LOGGING_OPTIONS, OTLP_OPTIONS, defaultsOf } from './options.ts';
 
-export { COMPRESSIONS, type Compression };
-
-export const DURABILITIES = ['none', 'audit', 'all'] as const;
-/** none: flushed by the OS; audit: audit records fsynced promptly; all: every flush fsynced. */
-export type Durability = (typeof DURABILITIES)[number];
+export { COMPRESSIONS, type Compression, DEFAULT_DIR, DURABILITIES, type Durability };
 
 export interface OtlpConfig {
   enabled: boolean;
   /** Full URL of the logs endpoint; undefined lets OTEL_EXPORTER_OTLP_* decide. */
-  endpoint?: string;
+  endpoint?: string | undefined;
   headers: Record<string, string>;
   serviceName: string;
 }
@@ -33,38 +28,7 @@ export interface SessionLoggingConfig {
   otlp: OtlpConfig;
 }
 
-export const DEFAULT_DIR = join(homedir(), '.ccmux', 'logs');
-
-/** Every default in one place. */
+/** The defaults, as options.ts gives them (the one place they are written). */
 export function defaultConfig(): SessionLoggingConfig {
-  return {
-    enabled: true,
-    dir: DEFAULT_DIR,
-    defaultLevel: DEFAULT_LEVEL,
-    maxFileSize: 10 * 1024 * 1024,
-    maxSessionSize: 100 * 1024 * 1024,
-    retentionDays: 7,
-    compression: 'gzip',
-    cleanupOnEnd: false,
-    separateAuditTrail: true,
-    redact: [],
-    durability: 'audit',
-    otlp: { enabled: false, headers: {}, serviceName: 'otel-session-logs' },
-  };
+  return { ...defaultsOf(LOGGING_OPTIONS), otlp: defaultsOf(OTLP_OPTIONS) };
 }
-
-/** Tuning of the session store (options in code only, not in the TOML file). */
-export const STORE_TUNING = {
-  /** Open descriptors kept at most; idle files past it are closed and reopened on demand. */
-  maxOpenFiles: 256,
-  /** Bytes of lines gathered before a chunk is written (also the size of pooled chunk buffers). */
-  chunkBytes: 64 * 1024,
-  /** Bytes queued in one file past which appends write synchronously. */
-  highWaterMark: 1024 * 1024,
-  /** Bytes buffered across all sessions past which appends write synchronously. */
-  maxBufferedBytes: 64 * 1024 * 1024,
-  /** How often (ms) each active file is checked for being deleted or replaced. */
-  checkIntervalMs: 1000,
-  /** fdatasync calls run at once by the group commit (the libuv pool has 4 threads by default). */
-  fsyncConcurrency: 2,
-} as const;

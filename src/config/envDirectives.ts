@@ -1,5 +1,5 @@
 import { type Level, LEVELS, isLevel } from '../levels.ts';
-import { isValidSessionId } from '../../format/sessionId.ts';
+import { SESSION_ID_ALLOWED, isValidSessionId } from '../../format/sessionId.ts';
 
 /** Parsed `CCMUX_SESSION_LOG`: a default level and per-session overrides. */
 export interface EnvDirectives {
@@ -31,7 +31,7 @@ export function parseEnvDirectives(value: string | undefined, variable = ENV_LEV
     const id = directive.slice(0, eq).trim();
     const level = directive.slice(eq + 1).trim();
     if (!isValidSessionId(id)) {
-      throw new RangeError(`${variable}: invalid session id ${JSON.stringify(id)} in directive ${JSON.stringify(directive)}; allowed: 1-128 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit`);
+      throw new RangeError(`${variable}: invalid session id ${JSON.stringify(id)} in directive ${JSON.stringify(directive)}; allowed: ${SESSION_ID_ALLOWED}`);
     }
     if (!isLevel(level)) throw new RangeError(`${variable}: unknown level ${JSON.stringify(level)} for session ${id}; allowed: ${LEVELS.join(', ')}`);
     if (sessions.has(id)) throw new RangeError(`${variable}: session ${id} is given twice; allowed: one directive per session`);

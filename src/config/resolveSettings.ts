@@ -3,8 +3,14 @@ import { type Level } from '../levels.ts';
 import { type EnvDirectives, ENV_LEVEL_VARIABLE, parseEnvDirectives } from './envDirectives.ts';
 import { type SessionLoggingConfig } from './defaults.ts';
 import { ConfigError, configFromDocument } from './loadConfig.ts';
-import { parse as parseToml } from 'smol-toml';
+import { LOGGING_OPTIONS, OTLP_OPTIONS } from './options.ts';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+/** The TOML parser, loaded the first time a configuration file is read (most programs never read one). */
+function parseToml(text: string): unknown {
+  return (createRequire(import.meta.url)('smol-toml') as typeof import('smol-toml')).parse(text);
+}
 
 /** Options accepted in code; same keys as the TOML table, camelCase. They take the place of the file's values. */
 export interface ConfigOptions {
@@ -33,12 +39,9 @@ export interface Settings {
   levelFor(sessionId: string, explicit?: Level): Level;
 }
 
-const OPTION_KEYS: Readonly<Record<string, string>> = {
-  enabled: 'enabled', dir: 'dir', defaultLevel: 'default_level', maxFileSize: 'max_file_size',
-  maxSessionSize: 'max_session_size', retentionDays: 'retention_days', compression: 'compression',
-  cleanupOnEnd: 'cleanup_on_end', separateAuditTrail: 'separate_audit_trail', redact: 'redact',
-  durability: 'durability', otlp: 'otlp',
-};
+/** Options in code are the TOML keys in camelCase: the name in code of each key, from options.ts. */
+const TOML_KEY_OF: ReadonlyMap<string, string> = new Map([...Object.entries(LOGGING_OPTIONS).map(([code, spec]) => [code, spec.toml!] as const), ['otlp', 'otlp']]);
+const OTLP_TOML_KEY_OF: ReadonlyMap<string, string> = new Map(Object.entries(OTLP_OPTIONS).map(([code, spec]) => [code, spec.toml!] as const));
 
 /** Read, parse and validate a TOML configuration file; the whole document (the server reads its [session_server] table). */
 export function readConfigFile(path: string): Record<string, unknown> {
@@ -82,13 +85,19 @@ export function resolveSettings(options: ConfigOptions = {}): Settings {
   const table: Record<string, unknown> = options.configFile ? { ...readTable(options.configFile) } : {};
   for (const [name, value] of Object.entries(options)) {
     if (name === 'configFile' || name === 'env' || value === undefined) continue;
-    const key = OPTION_KEYS[name];
+    const key = TOML_KEY_OF.get(name);
     if (key === undefined) {
-      throw new ConfigError(name, `options: unknown option ${name}; allowed: configFile, env, ${Object.keys(OPTION_KEYS).join(', ')}`);
+      throw new ConfigError(name, `options: unknown option ${name}; allowed: configFile, env, ${[...TOML_KEY_OF.keys()].join(', ')}`);
     }
     if (key === 'otlp') {
-      const { serviceName, ...rest } = value as NonNullable<ConfigOptions['otlp']>;
-      table.otlp = { ...(table.otlp as object | undefined), ...rest, ...(serviceName !== undefined ? { service_name: serviceName } : {}) };
+      const otlp: Record<string, unknown> = { ...(table.otlp as object | undefined) };
+      for (const [option, setting] of Object.entries(value as object)) {
+        if (setting === undefined) continue;
+        const otlpKey = OTLP_TOML_KEY_OF.get(option);
+        if (otlpKey === undefined) throw new ConfigError(`otlp.${option}`, `options: unknown option otlp.${option}; allowed: ${[...OTLP_TOML_KEY_OF.keys()].join(', ')}`);
+        otlp[otlpKey] = setting;
+      }
+      table.otlp = otlp;
     } else {
       table[key] = value;
     }

@@ -49,22 +49,24 @@ describe('verify: what metadata.json explains and what it does not', () => {
     assert.ok(gap.seq! <= seq && /1 more than metadata\.json explains \(audit\.000001\.jsonl \(cap/.test(gap.message), gap.message);
   });
 
-  it('the chain restarts after a recorded audit drop, and only there', async () => {
+  it('a drop recorded in metadata.json does not excuse an audit line deleted from a file: the chain runs over the lines written', async () => {
     const { root, dir } = await makeSession();
     const auditFile = join(dir, 'audit.000002.jsonl');
     const audit = linesOf(auditFile);
-    const dropped = JSON.parse(audit[3]!).seq;
-    audit.splice(3, 1); // the line the writer could not write (its chain was computed, so the next one does not follow)
+    const deleted = JSON.parse(audit[3]!).seq;
+    audit.splice(3, 1);
     writeFileSync(auditFile, audit.join('\n') + '\n');
     const before = await verifySession(root, 'x');
     assert.ok(before.some((p) => p.kind === 'broken_chain' && p.file === 'audit.000002.jsonl' && p.line === 4), JSON.stringify(before));
+    // Someone hides the deletion as a drop: the gap is explained, the chain still is not.
     const metaPath = join(dir, 'metadata.json');
     const meta = readJson(metaPath);
-    meta.drops.push({ stream: 'audit', first_seq: dropped, last_seq: dropped, count: 1, error: 'ENOSPC', at: new Date().toISOString() });
+    meta.drops.push({ stream: 'audit', first_seq: deleted, last_seq: deleted, count: 1, error: 'ENOSPC', at: new Date().toISOString() });
     const segment = meta.segments.find((s: { file: string }) => s.file === 'audit.000002.jsonl');
-    segment.lines--; // the writer counts what it wrote
+    segment.lines--;
     writeFileSync(metaPath, JSON.stringify(meta));
-    assert.deepEqual(await verifySession(root, 'x'), []);
+    const after = await verifySession(root, 'x');
+    assert.deepEqual(after.map((p) => [p.kind, p.file, p.line]), [['broken_chain', 'audit.000002.jsonl', 4]]);
   });
 
   it('catches the last audit lines of an ended session deleted (chain_head) and a lowered last_seq', async () => {

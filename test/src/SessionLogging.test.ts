@@ -190,7 +190,7 @@ describe('plain OTel LoggerProvider + SessionLevelProcessor', () => {
     assert.deepEqual(sessionLines(root, 'quiet').map((l) => l.event), ['session.created', 'error']);
     assert.deepEqual(streamLines(join(root, 'loud'), 'audit').map((l) => l.event), ['input', 'command.started']);
     assertContiguous(sessionLines(root, 'quiet'));
-    assert.deepEqual(levels.stats, { passed: 7, filtered: 3, unsessioned: 1, rejected: 1, late: 0 });
+    assert.deepEqual(levels.stats, { passed: 7, filtered: 3, unsessioned: 1, rejected: 1, late: 0, errors: 0 });
   });
 
   it('refuses a session directory that is a symbolic link', async () => {

@@ -1,4 +1,5 @@
 // The reproductions of issue 11, kept as tests: each failed on the storage before the rewrite.
+// Finding 2 (acknowledged input lost after SIGKILL, its seq reused) is test/storage/crashLoop.test.ts.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -240,46 +241,8 @@ describe('integrity under stress (issue 11 reproductions)', function () {
     }
   });
 
-  it('2. after SIGKILL, every seq up to the high-water mark is on disk once or recorded, and every flushed record is on disk with its own seq', async () => {
-    const root = tempDir();
-    const writer = fileURLToPath(new URL('../fixtures/ackWriter.ts', import.meta.url));
-    const acknowledged = new Map<number, string>();
-    let handedOut = 0;
-    let random = 4242;
-    const next = () => ((random = (random * 1103515245 + 12345) % 2147483648) / 2147483648);
-    for (let run = 1; run <= 8; run++) {
-      const killAt = 2 + Math.floor(next() * 30);
-      const child = spawn(process.execPath, [writer, root, String(run)], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let buffered = '';
-      let seen = 0;
-      await new Promise<void>((resolve) => {
-        child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-          buffered += chunk;
-          const lines = buffered.split('\n');
-          buffered = lines.pop()!;
-          for (const line of lines) {
-            const [kind, seq, body] = line.split(' ');
-            if (kind === 'acked') acknowledged.set(Number(seq), body!);
-            if (kind === 'handed') handedOut = Math.max(handedOut, Number(seq));
-            if (kind === 'handed' && ++seen === killAt) child.kill('SIGKILL');
-          }
-        });
-        child.once('exit', () => resolve());
-      });
-      const reopen = createSessionLogging({ dir: root, env: {}, defaultLevel: 'full', retention: false });
-      reopen.open('acked');
-      await reopen.shutdown();
-      const lines = sessionLines(root, 'acked');
-      const { duplicates, seqs } = seqCounts(lines);
-      assert.deepEqual(duplicates, [], `run ${run}`);
-      const bySeq = new Map(lines.map((l) => [l.seq, l.body]));
-      for (const [seq, body] of acknowledged) assert.equal(bySeq.get(seq), body, `run ${run}: acknowledged seq ${seq} holds ${body}`);
-      const meta = readMetadata(root, 'acked');
-      const recorded = (seq: number) => meta.crash_losses.some((c: { first_seq: number; last_seq: number }) => seq >= c.first_seq && seq <= c.last_seq);
-      for (let seq = 1; seq <= handedOut; seq++) assert.ok(seqs.has(seq) || recorded(seq), `run ${run}: seq ${seq} handed out, not on disk and not recorded`);
-      assert.deepEqual(await verifySession(root, 'acked'), [], `run ${run}`);
-    }
-  });
+
+
 });
 
 describe('storage streams', () => {

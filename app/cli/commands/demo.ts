@@ -1,21 +1,29 @@
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { usageError } from '../format/logDir.ts';
 import { createSessionLogging } from '../../../src/SessionLogging.ts';
 import { SessionServer } from '../../server/SessionServer.ts';
 import { readLines } from '../../../reader/readLines.ts';
+import { readSession, type SessionRecord } from '../../../reader/readSession.ts';
+import { formatRecord } from '../format/recordLine.ts';
 
-/** demo-logs/ in the checkout (ignored by git), whatever the current directory. */
-export const DEMO_DIR = fileURLToPath(new URL('../../../demo-logs', import.meta.url));
+/**
+ * Run from the TypeScript source (a checkout): demo-logs/ there (ignored by git), wiped first,
+ * whatever the current directory. Run from the build (an installed package): a new directory
+ * under the OS temp dir, never one inside node_modules or one the user may keep files in.
+ */
+function defaultDemoDir(): { dir: string; wipe: boolean } {
+  if (import.meta.url.endsWith('.ts')) return { dir: fileURLToPath(new URL('../../../demo-logs', import.meta.url)), wipe: true };
+  return { dir: mkdtempSync(join(tmpdir(), 'session-logs-demo-')), wipe: false };
+}
 
-interface Line {
-  seq: number;
-  ts: string;
-  event: string;
-  category: string;
-  body: unknown;
-  attrs: Record<string, unknown>;
+/** `path` as short as it is clear: relative to the current directory when inside it. */
+function shown(path: string): string {
+  const inside = relative(process.cwd(), path);
+  return inside === '' ? '.' : inside.startsWith('..') || isAbsolute(inside) ? path : inside;
 }
 
 /** A REPL-like calculator: prints a prompt, evaluates each line. */
@@ -37,12 +45,16 @@ export function register(program: Command): void {
   program
     .command('demo')
     .description('start the session server on a free loopback port, run three real sessions, print what their logs hold')
-    .option('--dir <path>', 'logs directory (default: demo-logs/ in the checkout, wiped first; another directory must be new or empty)')
+    .option('--dir <path>', 'logs directory (default: demo-logs/ in a checkout, wiped first; installed, a new temp directory; a given one must be new or empty)')
     .action(async (options: { dir?: string }, command: Command) => {
-      const dir = resolve(options.dir ?? DEMO_DIR);
-      if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
-      else if (existsSync(dir) && readdirSync(dir).length > 0) {
-        command.error(`session-logs demo: --dir ${dir} is not empty; allowed: a new or empty directory (the demo does not delete your files)`, { exitCode: 2, code: 'session-logs.usage' });
+      if (options.dir === undefined) {
+        const { dir, wipe } = defaultDemoDir();
+        if (wipe) rmSync(dir, { recursive: true, force: true });
+        return runDemo(dir);
+      }
+      const dir = resolve(options.dir);
+      if (existsSync(dir) && readdirSync(dir).length > 0) {
+        usageError(command, `--dir ${dir} is not empty; allowed: a new or empty directory (the demo does not delete your files)`);
       }
       await runDemo(dir);
     });
@@ -74,12 +86,14 @@ async function runDemo(dir: string): Promise<void> {
   };
   try {
     say('Three sessions at three levels:');
-    await api('POST', '/sessions', { id: 'calc', command: process.execPath, args: ['-e', CALC], log_level: 'full' });
+    // `node` found first in the demo's own runtime directory: the logs read `node -e ...`, not this machine's path.
+    const env = { PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}` };
+    await api('POST', '/sessions', { id: 'calc', command: 'node', args: ['-e', CALC], env, log_level: 'full' });
     await api('POST', '/sessions', { id: 'shell', command: 'sh', args: ['-c', SHELL], log_level: 'prompts' });
-    await api('POST', '/sessions', { id: 'ticker', command: process.execPath, args: ['-e', TICKER], log_level: 'signals' });
+    await api('POST', '/sessions', { id: 'ticker', command: 'node', args: ['-e', TICKER], env, log_level: 'signals' });
     await waitFor('calc', (s) => s.output_bytes.stdout > 0);
     say('\nInput (each line is also a command.started record):');
-    for (const data of ['6 * 7\n', '2 ** 10\n', 'Math.sqrt(2)\n']) {
+    for (const data of ['6 * 7\n', '2 ** 10\n', 'Math.sqrt(2)\n', "Array.from({ length: 16 }, (_, i) => 2 ** i).join(' ')\n"]) {
       await api('POST', '/sessions/calc/input', { data });
       await pause(60);
     }
@@ -102,33 +116,42 @@ async function runDemo(dir: string): Promise<void> {
   await printReport(dir);
   say(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. The files are in ${dir}`);
   say(`(one directory per session; merge system.jsonl and audit.jsonl by seq to read a session in order).`);
+  say('\nLook at what it wrote:');
+  for (const command of lookCommands(dir)) say(`  ${command}`);
 }
 
-/** Every record of one file (plain, .gz or .zst), through the reader's line stream. */
-async function recordsOf(path: string): Promise<Line[]> {
-  const records: Line[] = [];
-  for await (const { text } of readLines(path)) if (text !== '') records.push(JSON.parse(text) as Line);
-  return records;
+/** The commands the demo ends with (README shows them; the tests run them). */
+export function lookCommands(dir: string): string[] {
+  const at = `--dir ${shown(dir).includes(' ') ? JSON.stringify(shown(dir)) : shown(dir)}`;
+  return [
+    `npx session-logs ls ${at}`,
+    `npx session-logs show calc ${at}`,
+    `npx session-logs show calc --audit ${at}`,
+    `npx session-logs tail ticker -n 3 ${at}`,
+    `npx session-logs verify ${at}`,
+  ];
+}
+
+/** Lines in one file (plain, .gz or .zst), through the reader's line stream. */
+async function countLines(path: string): Promise<number> {
+  let count = 0;
+  for await (const { text } of readLines(path)) if (text !== '') count++;
+  return count;
 }
 
 async function printReport(dir: string): Promise<void> {
   say(`\nDirectory tree (${dir}):`);
   const sessions = readdirSync(dir).filter((name) => statSync(join(dir, name)).isDirectory()).sort();
-  say(`${relative(process.cwd(), dir) || '.'}/`);
+  say(`${shown(dir)}/`);
   for (const id of sessions) {
     say(`  ${id}/`);
     for (const file of readdirSync(join(dir, id)).sort()) say(`    ${file.padEnd(22)} ${String(statSync(join(dir, id, file)).size).padStart(7)} bytes`);
   }
   say('\nPer session (records per file, level history from metadata.json):');
-  const merged = new Map<string, Line[]>();
   for (const id of sessions) {
     const files = readdirSync(join(dir, id)).filter((file) => /\.jsonl(\.gz|\.zst)?$/.test(file)).sort();
     const counts: string[] = [];
-    for (const file of files) {
-      const lines = await recordsOf(join(dir, id, file));
-      merged.set(id, [...(merged.get(id) ?? []), ...lines]);
-      counts.push(`${file} ${lines.length}`);
-    }
+    for (const file of files) counts.push(`${file} ${await countLines(join(dir, id, file))}`);
     const meta = JSON.parse(readFileSync(join(dir, id, 'metadata.json'), 'utf8'));
     const history = (meta.level_history as Array<{ from: string | null; to: string; by: string; at: string }>)
       .map((change) => `${change.from ?? ''}${change.from ? ' -> ' : ''}${change.to} (${change.by}, ${change.at.slice(11, 23)})`).join('; ');
@@ -136,15 +159,15 @@ async function printReport(dir: string): Promise<void> {
     say(`          levels: ${history}`);
   }
   for (const id of ['calc', 'ticker']) {
-    const lines = (merged.get(id) ?? []).sort((a, b) => a.seq - b.seq);
-    const shown = id === 'ticker' ? lines.filter((line, i) => line.event !== 'output' || lines[i - 1]?.event !== 'output' || lines[i + 1]?.event !== 'output') : lines;
-    say(`\nMerged transcript of ${id} (system.jsonl + audit.jsonl by seq${id === 'ticker' ? '; runs of output shortened' : ''}):`);
-    for (const line of shown.slice(0, 24)) {
-      const gap = shown.indexOf(line) > 0 && line.seq - shown[shown.indexOf(line) - 1]!.seq > 1 ? '  ...\n' : '';
-      const body = typeof line.body === 'string' ? JSON.stringify(line.body) : line.body === null ? '' : JSON.stringify(line.body);
-      const attrs = ['stream', 'from', 'to', 'by', 'exit_code', 'signal', 'client'].filter((key) => key in line.attrs).map((key) => `${key}=${line.attrs[key]}`).join(' ');
-      process.stdout.write(`${gap}  ${String(line.seq).padStart(3)} ${line.ts.slice(11, 23)} ${line.category.padEnd(6)} ${line.event.padEnd(17)} ${body.slice(0, 48)}${body.length > 48 ? '...' : ''} ${attrs}\n`);
-    }
-    if (shown.length > 24) say(`  ... ${shown.length - 24} more`);
+    const records: SessionRecord[] = [];
+    for await (const item of readSession(dir, id)) records.push(item);
+    // The ticker's output is a long run of alike lines: its first and last stand for it.
+    const kept = id === 'ticker' ? records.filter((item, i) => item.record.event !== 'output' || records[i - 1]?.record.event !== 'output' || records[i + 1]?.record.event !== 'output') : records;
+    say(`\nMerged transcript of ${id}, as \`session-logs show ${id}\` prints it${id === 'ticker' ? ' (runs of output shortened)' : ''}:`);
+    kept.slice(0, 30).forEach((item, i) => {
+      if (i > 0 && item.record.seq - kept[i - 1]!.record.seq > 1) say('    ...');
+      say(formatRecord(item.record, false));
+    });
+    if (kept.length > 30) say(`    ... ${kept.length - 30} more`);
   }
 }

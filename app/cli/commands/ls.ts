@@ -1,13 +1,14 @@
 import type { Command } from 'commander';
 import { listSessions } from '../../../reader/listSessions.ts';
-import { type DirOptions, fail, logSettings, withDirOptions } from '../format/logDir.ts';
+import { type DirOptions, existingLogDir, fail, withDirOptions } from '../format/logDir.ts';
 
 /** `session-logs ls`: every session with state, level, times, size and record count. */
 export function register(program: Command): void {
   withDirOptions(program.command('ls').description('list sessions: state (live/ended/abandoned), level, created/ended, size, records'))
     .option('--json', 'one JSON object per session')
     .action((options: DirOptions & { json?: boolean }, command: Command) => {
-      const { dir } = logSettings(options);
+      const dir = existingLogDir(command, options)?.dir;
+      if (dir === undefined) return;
       let listing;
       try {
         listing = listSessions(dir);

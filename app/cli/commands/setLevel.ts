@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { LEVELS, isLevel } from '../../../src/levels.ts';
-import { isValidSessionId } from '../../../format/sessionId.ts';
-import { ID_ALLOWED } from '../../session/SessionManager.ts';
+import { sessionIdArgument, usageError } from '../format/logDir.ts';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../../server/SessionServer.ts';
 import { TOKEN_ENV } from '../../server/auth.ts';
 
@@ -22,8 +21,8 @@ export function register(program: Command): void {
     .option('--token <secret>', `bearer token (default ${TOKEN_ENV})`)
     .option('--json', 'print the server\'s JSON response')
     .action(async (id: string, level: string, options: SetLevelOptions, command: Command) => {
-      const usage = (message: string): never => command.error(`session-logs set-level: ${message}`, { exitCode: 2, code: 'session-logs.usage' });
-      if (!isValidSessionId(id)) usage(`invalid session id ${JSON.stringify(id)}; allowed: ${ID_ALLOWED}`);
+      const usage = (message: string): never => usageError(command, message);
+      sessionIdArgument(command, id);
       if (!isLevel(level)) usage(`unknown level ${JSON.stringify(level)}; allowed: ${LEVELS.join(', ')}`);
       const base = options.server ?? process.env[SERVER_ENV] ?? `http://${DEFAULT_HOST}:${DEFAULT_PORT}`;
       let url: URL;

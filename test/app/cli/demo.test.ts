@@ -4,6 +4,8 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assertContiguous, readMetadata, sessionLines, tempDir } from '../../support/sessionFiles.ts';
+import { runCli } from '../../support/cli.ts';
+import { lookCommands } from '../../../app/cli/commands/demo.ts';
 
 const MAIN = fileURLToPath(new URL('../../../app/cli/main.ts', import.meta.url));
 
@@ -35,7 +37,7 @@ describe('session-logs demo', () => {
       assert.equal(lines.at(-1)!.event, 'session.terminated');
     }
     const calc = sessionLines(dir, 'calc');
-    assert.deepEqual(calc.filter((l) => l.event === 'command.started').map((l) => l.body), ['6 * 7', '2 ** 10', 'Math.sqrt(2)']);
+    assert.deepEqual(calc.filter((l) => l.event === 'command.started').map((l) => l.body), ['6 * 7', '2 ** 10', 'Math.sqrt(2)', "Array.from({ length: 16 }, (_, i) => 2 ** i).join(' ')"]);
     assert.ok(calc.some((l) => l.event === 'output' && (l.body as string).includes('1024')));
     assert.ok(calc.some((l) => l.event === 'prompt.detected' && l.body === 'calc> '));
     const ticker = sessionLines(dir, 'ticker');
@@ -43,6 +45,37 @@ describe('session-logs demo', () => {
     assert.ok(ticker.filter((l) => l.event === 'output').every((l) => l.seq > switchSeq));
     assert.ok(ticker.some((l) => l.event === 'output'));
     assert.equal(sessionLines(dir, 'shell').filter((l) => l.event === 'output').length, 0);
+
+    // Transcript bodies that do not fit are cut at a word boundary, never inside a word.
+    const transcript = run.stdout.slice(run.stdout.indexOf('Merged transcript of calc'), run.stdout.indexOf('Merged transcript of ticker')).split('\n');
+    let cut = 0;
+    for (const record of calc) {
+      const full = JSON.stringify(record.body);
+      const line = transcript.find((text) => text.startsWith(`${String(record.seq).padStart(7)} `));
+      if (!line || full.length <= 60) continue;
+      cut++;
+      const body = line.slice(47, 107).trimEnd();
+      assert.ok(body.endsWith('...'), body);
+      const kept = body.slice(0, -3);
+      assert.ok(full.startsWith(kept), `${kept} is the start of ${full}`);
+      assert.match(kept.at(-1)! + full[kept.length], /[\s/,;:=]/, `cut at a boundary: ${body}`);
+    }
+    assert.ok(cut >= 1, `${cut} long bodies were cut`);
+  });
+
+  it('ends by printing the commands to look at what it wrote, and each runs', async () => {
+    const dir = join(tempDir('osl-demo-'), 'logs');
+    const run = await demo(['--dir', dir]);
+    assert.equal(run.code, 0, run.stderr);
+    const printed = run.stdout.slice(run.stdout.indexOf('Look at what it wrote:\n')).split('\n').slice(1).filter(Boolean).map((line) => line.trim());
+    assert.deepEqual(printed, lookCommands(dir));
+    assert.ok(printed.every((command) => command.startsWith('npx session-logs ') && command.endsWith(`--dir ${dir}`)));
+    for (const command of printed) {
+      // `npx session-logs` is the checkout's bin (test/readme.test.ts runs it through npx itself).
+      const result = await runCli(command.replace(/^npx session-logs /, '').split(' '));
+      assert.equal(result.code, 0, `${command}: ${result.stderr}`);
+      assert.notEqual(result.stdout, '', command);
+    }
   });
 
   it('refuses a --dir that already holds files (exit 2) instead of wiping it', async () => {

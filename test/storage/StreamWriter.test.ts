@@ -1,0 +1,449 @@
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { nextChain, splitChainedLine } from '../../format/auditChain.ts';
+import type { SegmentInfo } from '../../format/sessionMetadata.ts';
+import { BufferPool } from '../../storage/BufferPool.ts';
+import { FdBudget } from '../../storage/FdBudget.ts';
+import { type FileSystem, nodeFileSystem } from '../../storage/FileSystem.ts';
+import { GroupCommit } from '../../storage/GroupCommit.ts';
+import { StreamWriter, type StreamWriterOptions } from '../../storage/StreamWriter.ts';
+import { type WriterStats, newWriterStats } from '../../storage/WriterStats.ts';
+import { ControlledFileSystem } from '../support/ControlledFileSystem.ts';
+import { tempDir } from '../support/sessionFiles.ts';
+
+interface Drop {
+  first: number;
+  last: number;
+  count: number;
+  error: string;
+  chainAfter: string | undefined;
+  episodeStart: boolean;
+}
+
+interface Harness {
+  writer: StreamWriter;
+  dir: string;
+  path: string;
+  /** What reserved() answers; reserveSync() raises it (a synchronous metadata.json write that works). */
+  reserved: { value: number };
+  requests: { count: number };
+  drops: Drop[];
+  faults: Array<string | null>;
+  rotated: SegmentInfo[];
+  stats: WriterStats;
+  chain: { head: string } | undefined;
+}
+
+/** A StreamWriter alone, with everything the session would give it under the test's control. */
+function harness(options: { fs?: FileSystem; maxFileSize?: number; highWaterMark?: number; checkIntervalMs?: number; chained?: boolean; groupCommit?: GroupCommit; reserved?: number; reserveSync?: (seq: number) => void } = {}): Harness {
+  const dir = tempDir();
+  const reserved = { value: options.reserved ?? Number.MAX_SAFE_INTEGER };
+  const requests = { count: 0 };
+  const drops: Drop[] = [];
+  const faults: Array<string | null> = [];
+  const rotated: SegmentInfo[] = [];
+  const stats = newWriterStats();
+  const chain = options.chained ? { head: '' } : undefined;
+  const writerOptions: StreamWriterOptions = {
+    dir, stream: options.chained ? 'audit' : 'system', fs: options.fs ?? nodeFileSystem, fds: new FdBudget(8), pool: new BufferPool(4096, 4), stats,
+    memory: { buffered: 0, limit: 1 << 30 },
+    maxFileSize: options.maxFileSize ?? 1 << 20, highWaterMark: options.highWaterMark ?? 1 << 20, checkIntervalMs: options.checkIntervalMs ?? 1e9,
+    chain,
+    groupCommit: options.groupCommit,
+    reserved: () => reserved.value,
+    requestReservation: () => requests.count++,
+    reserveSync: options.reserveSync ?? ((seq) => (reserved.value = Math.max(reserved.value, seq))),
+    scheduleSeal: () => {}, // the tests seal when they choose
+    onRotated: (segment) => rotated.push(segment),
+    onDropped: (first, last, count, error, chainAfter, episodeStart) => drops.push({ first, last, count, error, chainAfter, episodeStart }),
+    onFault: (error) => faults.push(error === null ? null : (error.code ?? error.message)),
+  };
+  const writer = new StreamWriter(writerOptions);
+  writer.resume({ bytes: 0, lines: 0, first_seq: 0, last_seq: 0, last_chain: '', ino: 0 }, 0, 1);
+  return { writer, dir, path: writer.activePath, reserved, requests, drops, faults, rotated, stats, chain };
+}
+
+/** A harness whose asynchronous writes wait for the test; every other call runs at once. */
+function heldWrites(options: Parameters<typeof harness>[0] = {}): Harness & { q: ControlledFileSystem } {
+  const q = new ControlledFileSystem();
+  q.hold = (call) => call.name === 'write';
+  return { ...harness({ ...options, fs: q.fs }), q };
+}
+
+function line(seq: number, body = `record ${seq}`): string {
+  return `{"seq":${seq},"body":${JSON.stringify(body)}}`;
+}
+
+/** Append seqs first..last and seal them into one chunk. */
+function chunk(writer: StreamWriter, first: number, last: number): void {
+  for (let seq = first; seq <= last; seq++) writer.append(line(seq), seq);
+  writer.seal();
+}
+
+function bytesOf(first: number, last: number): number {
+  let bytes = 0;
+  for (let seq = first; seq <= last; seq++) bytes += Buffer.byteLength(line(seq)) + 1;
+  return bytes;
+}
+
+function range(first: number, last: number): number[] {
+  return Array.from({ length: last - first + 1 }, (_, i) => first + i);
+}
+
+/** Seqs of a file, failing on any line that is not complete JSON (a torn or mixed line). */
+function seqsIn(path: string): number[] {
+  if (!existsSync(path)) return [];
+  const text = readFileSync(path, 'utf8');
+  if (text !== '') assert.ok(text.endsWith('\n'), `${path} ends mid-line`);
+  return text.split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { seq: number }).seq);
+}
+
+function positionOf(call: { args: readonly unknown[] }): number {
+  return call.args[4] as number;
+}
+
+describe('StreamWriter', () => {
+  it('keeps chunks in append order: one write under way at a time, each at the offset it got when sealed', async () => {
+    const h = heldWrites();
+    const { q } = h;
+    chunk(h.writer, 1, 3);
+    chunk(h.writer, 4, 6);
+    chunk(h.writer, 7, 9);
+    const positions: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const write = await q.next('write');
+      assert.equal(q.held('write').length, 1, 'the pump writes one chunk at a time');
+      positions.push(positionOf(write));
+      await write.complete();
+    }
+    await h.writer.idle();
+    assert.deepEqual(positions, [0, bytesOf(1, 3), bytesOf(1, 6)]);
+    assert.deepEqual(seqsIn(h.path), range(1, 9));
+    assert.equal(h.stats.records, 9);
+    assert.deepEqual(h.writer.activeState().last_seq, 9);
+  });
+
+  it('continues a short write where it stopped, so a chunk is complete before the next one starts', async () => {
+    const h = heldWrites();
+    const { q } = h;
+    chunk(h.writer, 1, 5);
+    chunk(h.writer, 6, 6);
+    await (await q.next('write')).complete({ bytes: 7 });
+    const rest = await q.next('write');
+    assert.equal(positionOf(rest), 7, 'the rest of the first chunk, not the second chunk');
+    await rest.complete();
+    await (await q.next('write')).complete();
+    await h.writer.idle();
+    assert.deepEqual(seqsIn(h.path), range(1, 6));
+  });
+
+  it('rotates before a line would pass maxFileSize: every segment ends at a line boundary, seqs in order across files', async () => {
+    const maxFileSize = 250;
+    const h = harness({ maxFileSize });
+    for (let seq = 1; seq <= 40; seq++) {
+      h.writer.append(line(seq), seq);
+      if (seq % 7 === 0) h.writer.seal();
+    }
+    await h.writer.idle();
+    const segments = readdirSync(h.dir).filter((name) => /^system\.\d{6}\.jsonl$/.test(name)).sort();
+    assert.ok(segments.length >= 4, `${segments.length} segments`);
+    const all: number[] = [];
+    for (const name of segments) {
+      const size = statSync(join(h.dir, name)).size;
+      assert.ok(size <= maxFileSize, `${name}: ${size} bytes`);
+      const seqs = seqsIn(join(h.dir, name));
+      const recorded = h.rotated.find((segment) => segment.file === name)!;
+      assert.deepEqual([recorded.first_seq, recorded.last_seq, recorded.lines, recorded.bytes], [seqs[0], seqs.at(-1), seqs.length, size], name);
+      all.push(...seqs);
+    }
+    all.push(...seqsIn(h.path));
+    assert.deepEqual(all, range(1, 40));
+    assert.equal(h.stats.rotations, segments.length);
+  });
+
+  it('puts a line longer than maxFileSize in a file of its own', async () => {
+    const h = harness({ maxFileSize: 100 });
+    h.writer.append(line(1), 1);
+    h.writer.append(line(2, 'x'.repeat(300)), 2);
+    h.writer.append(line(3), 3);
+    await h.writer.idle();
+    assert.deepEqual(seqsIn(join(h.dir, 'system.000001.jsonl')), [1]);
+    assert.deepEqual(seqsIn(join(h.dir, 'system.000002.jsonl')), [2]);
+    assert.deepEqual(seqsIn(h.path), [3]);
+  });
+
+  it('drops exactly the chunk whose write failed and moves later chunks back: no hole, no torn line', async () => {
+    const h = heldWrites();
+    const { q } = h;
+    chunk(h.writer, 1, 3);
+    chunk(h.writer, 4, 6);
+    chunk(h.writer, 7, 9);
+    await (await q.next('write')).complete();
+    // The disk fills up 10 bytes into the second chunk: part of a line is left in the file.
+    await (await q.next('write')).fail('ENOSPC', { written: 10 });
+    const third = await q.next('write');
+    assert.equal(positionOf(third), bytesOf(1, 3), 'the third chunk takes the failed one\'s place');
+    await third.complete();
+    await h.writer.idle();
+    assert.deepEqual(seqsIn(h.path), [1, 2, 3, 7, 8, 9]);
+    assert.equal(statSync(h.path).size, bytesOf(1, 3) + bytesOf(7, 9));
+    assert.deepEqual(h.drops, [{ first: 4, last: 6, count: 3, error: 'ENOSPC', chainAfter: undefined, episodeStart: true }]);
+    assert.deepEqual(h.faults, ['ENOSPC', null], 'one report when the fault starts, one when writing works again');
+    assert.deepEqual([h.stats.records, h.stats.dropped], [6, 3]);
+    assert.equal(h.writer.activeState().lines, 6);
+  });
+
+  it('writes nothing twice when flushSync runs while an asynchronous write is under way', async () => {
+    const h = heldWrites();
+    const { q } = h;
+    chunk(h.writer, 1, 3);
+    const inflight = await q.next('write');
+    for (let seq = 4; seq <= 6; seq++) h.writer.append(line(seq), seq);
+    h.writer.flushSync(false);
+    assert.deepEqual(seqsIn(h.path), range(1, 6), 'written synchronously, in order');
+    // The pump's write of the first chunk lands afterwards: the same bytes at the same offset.
+    await inflight.complete();
+    await h.writer.idle();
+    assert.deepEqual(seqsIn(h.path), range(1, 6));
+    assert.equal(statSync(h.path).size, bytesOf(1, 6));
+    assert.equal(h.stats.records, 6, 'each chunk counted once');
+    assert.equal(q.pending.length, 0);
+  });
+
+  it('lets nothing above reserved() reach the disk until reservationDurable()', async () => {
+    const h = heldWrites({ reserved: 5 });
+    const { q } = h;
+    chunk(h.writer, 1, 5);
+    chunk(h.writer, 6, 10);
+    await (await q.next('write')).complete();
+    assert.equal(q.held('write').length, 0, 'the chunk up to seq 10 waits');
+    assert.equal(h.requests.count, 1, 'and asks for a reservation');
+    assert.deepEqual(seqsIn(h.path), range(1, 5));
+    h.writer.reservationDurable(); // a reservation that does not cover it changes nothing
+    assert.equal(q.held('write').length, 0);
+    h.reserved.value = 10;
+    h.writer.reservationDurable();
+    await (await q.next('write')).complete();
+    await h.writer.idle();
+    assert.deepEqual(seqsIn(h.path), range(1, 10));
+  });
+
+  it('holds a whole chunk that only partly lies above the reservation', () => {
+    const h = heldWrites({ reserved: 3 });
+    const { q } = h;
+    chunk(h.writer, 1, 5); // the pump decides at once: no write is issued
+    assert.equal(q.held('write').length, 0);
+    assert.equal(h.requests.count, 1);
+    assert.ok(!existsSync(h.path) || statSync(h.path).size === 0);
+  });
+
+  it('flushSync reserves synchronously first, and writes nothing above the reservation when that fails', () => {
+    const reserveCalls: number[] = [];
+    const h = harness({ reserved: 3, reserveSync: (seq) => reserveCalls.push(seq) }); // a reservation write that failed
+    chunk(h.writer, 1, 3);
+    for (let seq = 4; seq <= 6; seq++) h.writer.append(line(seq), seq);
+    h.writer.flushSync(false);
+    assert.deepEqual(reserveCalls, [6]);
+    assert.deepEqual(seqsIn(h.path), range(1, 3));
+    assert.ok(h.requests.count >= 1, 'the rest waits for an asynchronous reservation');
+  });
+
+  it('dropAbove drops the chunks above the reservation after the write under way, counted and ranged', async () => {
+    const h = heldWrites({ reserved: 5 });
+    const { q } = h;
+    chunk(h.writer, 1, 5);
+    const first = await q.next('write');
+    for (let seq = 6; seq <= 10; seq++) h.writer.append(line(seq), seq); // not sealed yet: dropAbove seals it
+    const settled = h.writer.waitFor(false);
+    h.writer.dropAbove(Object.assign(new Error('metadata.json could not be written'), { code: 'EIO' }));
+    assert.equal(h.drops.length, 0, 'nothing is settled while a write is under way');
+    await first.complete();
+    await settled;
+    assert.deepEqual(seqsIn(h.path), range(1, 5));
+    assert.deepEqual(h.drops.map((d) => [d.first, d.last, d.count, d.error]), [[6, 10, 5, 'EIO']]);
+    assert.equal(h.stats.dropped, 5);
+  });
+
+  it('dropAbove writes what was reserved by the time the write under way ends', async () => {
+    const h = heldWrites({ reserved: 5 });
+    const { q } = h;
+    chunk(h.writer, 1, 5);
+    chunk(h.writer, 6, 10);
+    const first = await q.next('write');
+    h.writer.dropAbove(Object.assign(new Error('x'), { code: 'EIO' }));
+    h.reserved.value = 10;
+    await first.complete();
+    await (await q.next('write')).complete();
+    await h.writer.idle();
+    assert.deepEqual(seqsIn(h.path), range(1, 10));
+    assert.deepEqual(h.drops, []);
+  });
+
+  it('notices a deleted active file: the lines written since the last check are recorded as EREPLACED, writing starts over at offset 0', async () => {
+    const h = harness({ checkIntervalMs: 0 });
+    chunk(h.writer, 1, 3);
+    await h.writer.idle();
+    unlinkSync(h.path);
+    chunk(h.writer, 4, 6);
+    await h.writer.idle();
+    assert.deepEqual(seqsIn(h.path), [4, 5, 6]);
+    assert.equal(statSync(h.path).size, bytesOf(4, 6));
+    assert.deepEqual(h.drops.map((d) => [d.first, d.last, d.count, d.error, d.episodeStart]), [[1, 3, 3, 'EREPLACED', true]]);
+    assert.ok(h.faults.includes('EREPLACED'));
+    assert.deepEqual([h.writer.activeState().first_seq, h.writer.activeState().lines], [4, 3]);
+    assert.deepEqual([h.stats.records, h.stats.dropped], [3, 3]);
+  });
+
+  it('moves a file planted in place of the active file aside, never writing into it', async () => {
+    const h = harness({ checkIntervalMs: 0 });
+    chunk(h.writer, 1, 3);
+    await h.writer.idle();
+    const planted = join(h.dir, 'planted');
+    writeFileSync(planted, 'not ours\n');
+    renameSync(planted, h.path);
+    chunk(h.writer, 4, 6);
+    await h.writer.idle();
+    assert.deepEqual(seqsIn(h.path), [4, 5, 6]);
+    const aside = readdirSync(h.dir).filter((name) => name.startsWith('system.jsonl.replaced-'));
+    assert.equal(aside.length, 1);
+    assert.equal(readFileSync(join(h.dir, aside[0]!), 'utf8'), 'not ours\n');
+    assert.deepEqual(h.drops.map((d) => [d.first, d.last, d.error]), [[1, 3, 'EREPLACED']]);
+  });
+
+  it('checks the file no more often than checkIntervalMs', async () => {
+    const q = new ControlledFileSystem();
+    q.hold = () => false;
+    const h = harness({ fs: q.fs, checkIntervalMs: 1e9 });
+    for (let i = 0; i < 5; i++) {
+      chunk(h.writer, i * 3 + 1, i * 3 + 3);
+      await h.writer.idle();
+    }
+    assert.equal(q.calls.filter((call) => call.name === 'lstat').length, 0);
+  });
+
+  it('waitFor(true) resolves when written if the stream has no group commit, without any fdatasync', async () => {
+    const q = new ControlledFileSystem();
+    q.hold = () => false;
+    const h = harness({ fs: q.fs });
+    chunk(h.writer, 1, 3);
+    await h.writer.waitFor(true);
+    assert.deepEqual(seqsIn(h.path), [1, 2, 3]);
+    assert.equal(q.calls.filter((call) => call.name.startsWith('fdatasync') || call.name.startsWith('fsync')).length, 0);
+  });
+
+  it('waitFor(true) resolves only after the group commit fdatasync\'ed the lines; waitFor(false) once written', async () => {
+    const q = new ControlledFileSystem();
+    q.hold = (call) => call.name === 'write' || call.name === 'fdatasync';
+    const h = harness({ fs: q.fs, groupCommit: new GroupCommit(4) });
+    chunk(h.writer, 1, 3);
+    let durable = false;
+    const durablePromise = h.writer.waitFor(true).then(() => (durable = true));
+    const written = h.writer.waitFor(false);
+    await (await q.next('write')).complete();
+    await written;
+    const sync = await q.next('fdatasync');
+    assert.equal(durable, false, 'written is not durable');
+    await sync.complete();
+    await durablePromise;
+    assert.equal(durable, true);
+  });
+
+  it('waitFor(true) rejects when the fdatasync fails, and the fault is reported', async () => {
+    const q = new ControlledFileSystem();
+    q.hold = (call) => call.name === 'fdatasync';
+    const h = harness({ fs: q.fs, groupCommit: new GroupCommit(4) });
+    chunk(h.writer, 1, 3);
+    const durable = h.writer.waitFor(true);
+    await (await q.next('fdatasync')).fail('EIO');
+    await assert.rejects(durable, { code: 'EIO' });
+    assert.deepEqual(h.faults, ['EIO']);
+  });
+
+  it('gives chained (audit) lines their chain when the chunk is sealed, continuing across chunks', async () => {
+    const h = harness({ chained: true });
+    const open = (seq: number) => line(seq).slice(0, -1); // chained lines are appended without their closing brace
+    for (let seq = 1; seq <= 3; seq++) h.writer.append(open(seq), seq);
+    assert.equal(h.chain!.head, '', 'appended, not sealed: no chain computed yet');
+    h.writer.seal();
+    assert.equal(h.chain!.head, nextChain(nextChain(nextChain('', open(1) + '}'), open(2) + '}'), open(3) + '}'));
+    for (let seq = 4; seq <= 5; seq++) h.writer.append(open(seq), seq);
+    h.writer.seal();
+    await h.writer.idle();
+    const lines = readFileSync(h.path, 'utf8').split('\n').filter((l) => l !== '');
+    let previous = '';
+    lines.forEach((text, i) => {
+      const split = splitChainedLine(text)!;
+      assert.equal(split.hashed, open(i + 1) + '}');
+      assert.equal(split.chain, nextChain(previous, open(i + 1) + '}'), `chain of seq ${i + 1}`);
+      previous = split.chain;
+    });
+    assert.equal(lines.length, 5);
+    assert.equal(h.writer.activeState().last_chain, previous);
+  });
+
+  it('chains a chunk sealed behind a dropped one again from the last line written, at the same size', async () => {
+    const h = heldWrites({ chained: true });
+    const { q } = h;
+    const open = (seq: number) => line(seq).slice(0, -1);
+    for (const [first, last] of [[1, 2], [3, 4], [5, 6]]) {
+      for (let seq = first!; seq <= last!; seq++) h.writer.append(open(seq), seq);
+      h.writer.seal(); // each chunk is chained from the one before when sealed
+    }
+    await (await q.next('write')).complete();
+    await (await q.next('write')).fail('EIO'); // 3-4 lost: 5-6 was chained after them
+    await (await q.next('write')).complete();
+    await h.writer.idle();
+    assert.deepEqual(h.drops.map((d) => [d.first, d.last, d.chainAfter]), [[3, 4, undefined]]);
+    const lines = readFileSync(h.path, 'utf8').split('\n').filter((l) => l !== '');
+    let previous = '';
+    for (const text of lines) {
+      const split = splitChainedLine(text)!;
+      assert.equal(split.chain, nextChain(previous, split.hashed), `the chain runs over the lines written: ${split.hashed}`);
+      previous = split.chain;
+    }
+    assert.deepEqual(lines.map((l) => (JSON.parse(l) as { seq: number }).seq), [1, 2, 5, 6]);
+    assert.equal(h.writer.writtenChain, previous);
+  });
+
+  it('writes synchronously past the high-water mark (backpressure), in order', () => {
+    const q = new ControlledFileSystem(); // holds every asynchronous call: only the synchronous path can write
+    const h = harness({ fs: q.fs, highWaterMark: 200 });
+    for (let seq = 1; seq <= 20; seq++) h.writer.append(line(seq), seq);
+    assert.ok(h.stats.backpressure > 0);
+    const seqs = seqsIn(h.path);
+    assert.ok(seqs.length >= 15, `${seqs.length} written synchronously`);
+    assert.deepEqual(seqs, range(1, seqs.length));
+  });
+
+  it('flushSync during a rotation\'s rename writes what precedes it and leaves the new file\'s lines for after it', async () => {
+    const q = new ControlledFileSystem();
+    q.hold = (call) => call.name === 'rename';
+    const h = harness({ fs: q.fs, maxFileSize: bytesOf(1, 6) + 10 });
+    for (let seq = 1; seq <= 6; seq++) h.writer.append(line(seq), seq);
+    h.writer.flushSync(false); // seals, writes; the seventh line does not fit: it starts a rotation
+    for (let seq = 7; seq <= 9; seq++) h.writer.append(line(seq), seq);
+    h.writer.seal();
+    const rename = await q.next('rename');
+    h.writer.flushSync(false);
+    assert.deepEqual(seqsIn(h.path), range(1, 6), 'the old file, whole; nothing of the new one yet');
+    rename.complete();
+    await h.writer.idle();
+    assert.deepEqual(seqsIn(join(h.dir, 'system.000001.jsonl')), range(1, 6));
+    assert.deepEqual(seqsIn(h.path), range(7, 9));
+    assert.deepEqual(readdirSync(h.dir).filter((name) => name.includes('replaced')), []);
+  });
+
+  it('keeps writing to the old file when the rotation rename fails: no segment, no hole', async () => {
+    const q = new ControlledFileSystem();
+    q.hold = (call) => call.name === 'rename';
+    const h = harness({ fs: q.fs, maxFileSize: 200 });
+    for (let seq = 1; seq <= 8; seq++) h.writer.append(line(seq), seq);
+    await (await q.next('rename')).fail('EACCES');
+    q.hold = () => false;
+    await h.writer.idle();
+    assert.deepEqual(seqsIn(h.path), range(1, 8));
+    assert.deepEqual(h.rotated, []);
+    assert.ok(h.faults.includes('EACCES'));
+  });
+});
