@@ -29,8 +29,10 @@ export interface DurableSummary {
 }
 
 export interface DurabilityResult {
-  /** The commit compared against, or why it was not. */
+  /** The commit compared against (full hash), or 'none'. */
   before_commit: string;
+  /** Why the comparison is missing or incomplete (the older code failed to check out or to run). */
+  before_error: string | null;
   batch: number;
   rounds: number;
   /** Keyed by version: `after` (this checkout) and `before`. */
@@ -48,14 +50,12 @@ const CHILD = benchScript('./durableChild.ts');
 export function durabilityCase(options: { batches: number; rounds: number; beforeCommit: string; integrity: Integrity; log: (line: string) => void }): DurabilityResult {
   const { batches, rounds, integrity } = options;
   let before: ReturnType<typeof checkoutCommit> | undefined;
-  let beforeNote = 'not run (--before none)';
+  let beforeError: string | null = null;
   if (options.beforeCommit !== 'none') {
     try {
       before = checkoutCommit(options.beforeCommit);
-      beforeNote = before.commit;
     } catch (error) {
-      integrity.failures.push((error as Error).message);
-      beforeNote = `not run: ${(error as Error).message}`;
+      beforeError = `could not extract ${options.beforeCommit}: ${(error as Error).message}`;
     }
   }
   const versions: Array<[string, string]> = [['after', REPO_ROOT], ...(before ? [['before', before.dir] as [string, string]] : [])];
@@ -66,9 +66,19 @@ export function durabilityCase(options: { batches: number; rounds: number; befor
     for (let r = 0; r < rounds; r++) {
       for (const [key, count, perSession] of cases) {
         for (const [version, lib] of r % 2 === 0 ? versions : [...versions].reverse()) {
-          const { measured } = runChecked<DurableRun>(`durability ${key} ${version}, round ${r + 1}`, (dir) => [CHILD, lib, dir, String(count), String(perSession)], {
+          if (version === 'before' && beforeError !== null) continue;
+          const run = () => runChecked<DurableRun>(`durability ${key} ${version}, round ${r + 1}`, (dir) => [CHILD, lib, dir, String(count), String(perSession)], {
             sessions: Array.from({ length: count }, (_, i) => sessionId(i)), records: () => perSession * BATCH, extraLines: 2, isAudit: (n) => isDurableAudit(n),
-          }, integrity);
+          }, integrity).measured;
+          let measured: DurableRun;
+          try {
+            measured = run();
+          } catch (error) {
+            // The older code may not load or run with today's node_modules: the comparison is lost, not the bench.
+            if (version === 'after') throw error;
+            beforeError = `${options.beforeCommit.slice(0, 12)} failed to run: ${(error as Error).message.split('\n')[0]}`;
+            continue;
+          }
           ((results[key] ??= {})[version] ??= []).push(measured);
         }
       }
@@ -76,6 +86,7 @@ export function durabilityCase(options: { batches: number; rounds: number; befor
   } finally {
     before?.remove();
   }
+  if (beforeError !== null) options.log(`  WARNING: no before/after comparison: ${beforeError}`);
   const summarise = (list: DurableRun[], records: number): DurableSummary => ({
     records,
     records_per_s: roundSpread(spread(list.map((run) => run.records_per_s)), 0),
@@ -86,7 +97,7 @@ export function durabilityCase(options: { batches: number; rounds: number; befor
     fsyncs: median(list.map((run) => run.fsyncs)),
     waves: list[0]!.waves === null ? null : median(list.map((run) => run.waves!)),
   });
-  const result: DurabilityResult = { before_commit: beforeNote, batch: BATCH, rounds, sessions_1: {}, sessions_1000: {} };
+  const result: DurabilityResult = { before_commit: options.beforeCommit, before_error: beforeError, batch: BATCH, rounds, sessions_1: {}, sessions_1000: {} };
   for (const [key, count, perSession] of cases) {
     for (const [version, list] of Object.entries(results[key] ?? {})) result[key][version] = summarise(list, count * perSession * BATCH);
   }

@@ -126,7 +126,7 @@ export function printReport(input: ReportInput, summary: Summary, log: (line?: s
   const durability = input.durability;
   if (durability) {
     log('');
-    log(`durability audit, records/s median (min-max); before = ${durability.before_commit.slice(0, 12)}`);
+    log(`durability audit, records/s median (min-max); before = ${durability.before_commit.slice(0, 12)}${durability.before_error ? ` (not measured: ${durability.before_error})` : ''}`);
     for (const key of ['sessions_1', 'sessions_1000'] as const) {
       for (const [version, value] of Object.entries(durability[key])) {
         log(`  ${key.padEnd(14)} ${version.padEnd(7)} ${show(value.records_per_s).padEnd(24)} ${value.records.toLocaleString('en')} records, ack p50 ${value.ack_p50_ms} ms p99 ${value.ack_p99_ms} ms, ${value.fsyncs} fsyncs${value.waves === null ? '' : ` in ${value.waves} waves`}, CPU ${value.cpu_ms} ms`);

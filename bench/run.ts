@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { benchScript, Integrity, runChild } from './childRun.ts';
 import { type Run, cappedMemory, contenderRounds, pacedDelays, ratioSpreads } from './contenderRuns.ts';
 import { durabilityCase } from './durability.ts';
+import { resolveCommit } from './olderCheckout.ts';
 import type { FilteredCosts } from './filteredCost.ts';
 import { readerMemory } from './readerMemory.ts';
 import { type ReportInput, buildSummary, printReport } from './report.ts';
@@ -62,7 +63,7 @@ try {
   parsed = parseArgs({
     options: {
       quick: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
-      records: { type: 'string' }, rounds: { type: 'string' }, batches: { type: 'string' }, before: { type: 'string', default: '241b7ed' }, only: { type: 'string' },
+      records: { type: 'string' }, rounds: { type: 'string' }, batches: { type: 'string' }, before: { type: 'string' }, only: { type: 'string' },
     },
   });
 } catch (error) {
@@ -84,6 +85,19 @@ for (const name of (values.only ?? SECTIONS.join(',')).split(',')) {
   only.add(name as Section);
 }
 
+// The code before group commit: a commit named with --before must exist; the default is
+// skipped with a warning where there is no repository to take it from (a packed copy).
+let beforeCommit = 'none';
+let beforeWarning: string | undefined;
+if (only.has('durability') && values.before !== 'none') {
+  try {
+    beforeCommit = resolveCommit(values.before ?? '241b7ed');
+  } catch (error) {
+    if (values.before !== undefined) usageError((error as Error).message);
+    beforeWarning = (error as Error).message;
+  }
+}
+
 const log = (line = '') => (values.json ? process.stderr : process.stdout).write(line + '\n');
 const integrity = new Integrity();
 const load = { start: loadavg().map((v) => round(v)), end: [] as number[], max_1m: round(loadavg()[0]!) };
@@ -93,6 +107,7 @@ const noteLoad = () => {
 const workload = { records, sessions };
 
 log(`bench: Node ${process.version}, ${quick ? 'quick' : 'full'} run, load average ${load.start.join(' ')}`);
+if (beforeWarning) log(`WARNING: durability runs without the before/after comparison: ${beforeWarning}`);
 let runs: Record<string, Run[]> = {};
 if (only.has('contenders')) {
   log(`contenders: ${records.toLocaleString('en')} records over ${sessions} sessions (10% audit), ${rounds} rounds, order rotating each round`);
@@ -104,7 +119,7 @@ noteLoad();
 const loopP99 = only.has('paced') ? pacedDelays(workload) : {};
 noteLoad();
 const ratios = only.has('contenders') ? ratioSpreads(runs) : null;
-const durability = only.has('durability') ? durabilityCase({ batches, rounds: quick ? 3 : Math.max(3, rounds), beforeCommit: values.before, integrity, log }) : null;
+const durability = only.has('durability') ? durabilityCase({ batches, rounds: quick ? 3 : Math.max(3, rounds), beforeCommit, integrity, log }) : null;
 noteLoad();
 
 // Each in its own process, where it loads the library.
