@@ -1,4 +1,4 @@
-import { type Integrity, benchScript, runChecked } from './childRun.ts';
+import { Integrity, benchScript, runChecked } from './childRun.ts';
 import { BATCH, isDurableAudit } from './durableChild.ts';
 import { checkoutCommit, REPO_ROOT } from './olderCheckout.ts';
 import { type Spread, median, round, roundSpread, spread } from './spread.ts';
@@ -33,6 +33,8 @@ export interface DurabilityResult {
   before_commit: string;
   /** Why the comparison is missing or incomplete (the older code failed to check out or to run). */
   before_error: string | null;
+  /** Runs of the older code whose files failed the check (they do not fail the bench). */
+  before_check_failures: string[];
   batch: number;
   rounds: number;
   /** Keyed by version: `after` (this checkout) and `before`. */
@@ -61,18 +63,18 @@ export function durabilityCase(options: { batches: number; rounds: number; befor
   const versions: Array<[string, string]> = [['after', REPO_ROOT], ...(before ? [['before', before.dir] as [string, string]] : [])];
   const cases: Array<['sessions_1' | 'sessions_1000', number, number]> = [['sessions_1', 1, batches * 100], ['sessions_1000', 1000, batches]];
   const results: Record<string, Record<string, DurableRun[]>> = {};
+  const beforeIntegrity = new Integrity();
   options.log(`durability (audit): every session in ${BATCH}-record batches (9 output, 1 input), await log.flush() after each; ${rounds} rounds, before/after alternating`);
   try {
     for (let r = 0; r < rounds; r++) {
       for (const [key, count, perSession] of cases) {
         for (const [version, lib] of r % 2 === 0 ? versions : [...versions].reverse()) {
           if (version === 'before' && beforeError !== null) continue;
-          const run = () => runChecked<DurableRun>(`durability ${key} ${version}, round ${r + 1}`, (dir) => [CHILD, lib, dir, String(count), String(perSession)], {
-            sessions: Array.from({ length: count }, (_, i) => sessionId(i)), records: () => perSession * BATCH, extraLines: 2, isAudit: (n) => isDurableAudit(n),
-          }, integrity).measured;
+          const check = { sessions: Array.from({ length: count }, (_, i) => sessionId(i)), records: () => perSession * BATCH, extraLines: 2, isAudit: (n: number) => isDurableAudit(n) };
           let measured: DurableRun;
           try {
-            measured = run();
+            // The older code's losses are reported with it; they do not fail the bench.
+            measured = runChecked<DurableRun>(`durability ${key} ${version}, round ${r + 1}`, (dir) => [CHILD, lib, dir, String(count), String(perSession)], check, version === 'after' ? integrity : beforeIntegrity).measured;
           } catch (error) {
             // The older code may not load or run with today's node_modules: the comparison is lost, not the bench.
             if (version === 'after') throw error;
@@ -87,6 +89,7 @@ export function durabilityCase(options: { batches: number; rounds: number; befor
     before?.remove();
   }
   if (beforeError !== null) options.log(`  WARNING: no before/after comparison: ${beforeError}`);
+  for (const failure of beforeIntegrity.failures) options.log(`  the code before (not this checkout): ${failure}`);
   const summarise = (list: DurableRun[], records: number): DurableSummary => ({
     records,
     records_per_s: roundSpread(spread(list.map((run) => run.records_per_s)), 0),
@@ -97,7 +100,7 @@ export function durabilityCase(options: { batches: number; rounds: number; befor
     fsyncs: median(list.map((run) => run.fsyncs)),
     waves: list[0]!.waves === null ? null : median(list.map((run) => run.waves!)),
   });
-  const result: DurabilityResult = { before_commit: options.beforeCommit, before_error: beforeError, batch: BATCH, rounds, sessions_1: {}, sessions_1000: {} };
+  const result: DurabilityResult = { before_commit: options.beforeCommit, before_error: beforeError, before_check_failures: beforeIntegrity.failures, batch: BATCH, rounds, sessions_1: {}, sessions_1000: {} };
   for (const [key, count, perSession] of cases) {
     for (const [version, list] of Object.entries(results[key] ?? {})) result[key][version] = summarise(list, count * perSession * BATCH);
   }
