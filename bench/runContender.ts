@@ -1,14 +1,26 @@
-// One contender in its own process: flat out into <dir>/flat, then paced into <dir>/paced.
-// Prints one JSON line: {ms, rss_mib, loop_p99_ms}.
+// One contender in its own process. Prints one JSON line.
+//   node bench/runContender.ts <name> <dir> <records> <sessions>           flat out: {ms, cpu_ms, rss_mib}
+//   node bench/runContender.ts <name> <dir> <records> <sessions> --paced  100,000 records/s for 2 s: {loop_p99_ms, rss_mib}
+// Profile one: node --cpu-prof bench/runContender.ts ours /tmp/prof 1000000 16
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { runPaced, runWorkload, type Contender } from './workload.ts';
+import { CONTENDERS } from './contenders/index.ts';
+import { peakRssMiB } from './peakRss.ts';
+import { runPaced, runWorkload } from './workload.ts';
 
-const [name, dir, records, sessions] = process.argv.slice(2);
-const module = (await import(`./contenders/${name}.ts`)) as { create(dir: string, sessions: number): Contender };
+const [name, dir, records, sessions, mode] = process.argv.slice(2);
+const load = CONTENDERS[name!];
+if (load === undefined || !dir || !(Number(records) > 0) || !(Number(sessions) > 0)) {
+  console.error(`usage: runContender.ts <${Object.keys(CONTENDERS).join('|')}> <dir> <records> <sessions> [--paced]`);
+  process.exit(2);
+}
+const { create } = await load();
+mkdirSync(dir, { recursive: true });
 const options = { records: Number(records), sessions: Number(sessions) };
-mkdirSync(join(dir!, 'flat'), { recursive: true });
-mkdirSync(join(dir!, 'paced'), { recursive: true });
-const flat = await runWorkload(module.create(join(dir!, 'flat'), options.sessions), options);
-const loop = await runPaced(module.create(join(dir!, 'paced'), options.sessions), options);
-process.stdout.write(JSON.stringify({ ms: flat.ms, rss_mib: process.resourceUsage().maxRSS / 1024, loop_p99_ms: loop }) + '\n');
+const contender = create(dir, options.sessions);
+if (mode === '--paced') {
+  const loop = await runPaced(contender, options);
+  process.stdout.write(JSON.stringify({ loop_p99_ms: loop, rss_mib: peakRssMiB() }) + '\n');
+} else {
+  const { ms, cpu_ms } = await runWorkload(contender, options);
+  process.stdout.write(JSON.stringify({ ms, cpu_ms, rss_mib: peakRssMiB() }) + '\n');
+}

@@ -10,6 +10,7 @@
 import { parseArgs } from 'node:util';
 import { createSessionLogging } from '../src/index.ts';
 import { SessionManager } from '../app/session/SessionManager.ts';
+import { type Spread, median, round, roundSpread, spread } from './spread.ts';
 import { tempDir } from './tempDir.ts';
 
 const who = { client: 'bench' };
@@ -59,12 +60,6 @@ async function openCloseCpu(enabled: boolean, sessions: number, repeat: number):
   return (used.user + used.system) / 1000 / (sessions * repeat);
 }
 
-interface Spread {
-  median: number;
-  min: number;
-  max: number;
-}
-
 export interface OverheadResult {
   rounds: number;
   /** spawns / disabled wall time per round. */
@@ -77,16 +72,6 @@ export interface OverheadResult {
   spawns_ms: number;
   /** CPU ms per session to create and end it, with files and without. */
   open_close_cpu_ms: { spawns: number; disabled: number };
-}
-
-function spread(values: number[]): Spread {
-  return { median: median(values), min: Math.min(...values), max: Math.max(...values) };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** Paired rounds, one warm-up pair first; the order within a pair alternates so drift favours neither. */
@@ -117,12 +102,6 @@ export async function serverSpawnsOverhead(rounds = 7, sessions = 8, lines = 50_
   return { rounds, ratio, cpu_ratio: spread(cpu), pct: (ratio.median - 1) * 100, disabled_ms: median(disabled), spawns_ms: median(spawns), open_close_cpu_ms: openClose };
 }
 
-/** The figure bench/run.ts prints (kept for it): overhead in percent and the median times. */
-export async function serverSpawnsOverheadPct(rounds = 5, sessions = 8, lines = 50_000): Promise<{ pct: number; disabled_ms: number; spawns_ms: number }> {
-  const { pct, disabled_ms, spawns_ms } = await serverSpawnsOverhead(rounds, sessions, lines);
-  return { pct, disabled_ms, spawns_ms };
-}
-
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({ options: { rounds: { type: 'string', default: '7' }, sessions: { type: 'string', default: '8' }, lines: { type: 'string', default: '50000' }, json: { type: 'boolean', default: false } } });
   const numbers = { rounds: Number(values.rounds), sessions: Number(values.sessions), lines: Number(values.lines) };
@@ -133,10 +112,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     }
   }
   const result = await serverSpawnsOverhead(numbers.rounds, numbers.sessions, numbers.lines);
-  const r = (value: number) => Math.round(value * 10000) / 10000;
-  const rounded = (value: Spread) => ({ median: r(value.median), min: r(value.min), max: r(value.max) });
+  const r = (value: number) => round(value, 4);
   if (values.json) {
-    console.log(JSON.stringify({ ...result, ratio: rounded(result.ratio), cpu_ratio: rounded(result.cpu_ratio), pct: r(result.pct) }));
+    console.log(JSON.stringify({ ...result, ratio: roundSpread(result.ratio, 4), cpu_ratio: roundSpread(result.cpu_ratio, 4), pct: r(result.pct) }));
   } else {
     const show = (value: Spread) => `median ${r(value.median)}, min ${r(value.min)}, max ${r(value.max)}`;
     console.log(`session server, ${numbers.sessions} sessions echoing ${numbers.lines} lines each through cat, ${numbers.rounds} paired rounds:`);
