@@ -43,18 +43,21 @@ function bodyJson(body: unknown): string {
   }
 }
 
-/** `"body":...` and, for bytes that are not UTF-8, `"body_encoding":"base64"`. */
+/**
+ * The body's JSON (`"<text>"`, or `"<base64>","body_encoding":"base64"` for bytes that are
+ * not UTF-8: the caller writes `"body":` before it).
+ */
 function formatBody(body: unknown): string {
-  if (typeof body === 'string') return '"body":' + JSON.stringify(body);
-  if (body === undefined || body === null) return '"body":null';
+  if (typeof body === 'string') return JSON.stringify(body);
+  if (body === undefined || body === null) return 'null';
   if (body instanceof Uint8Array) {
     try {
-      return '"body":' + JSON.stringify(utf8.decode(body));
+      return JSON.stringify(utf8.decode(body));
     } catch {
-      return '"body":"' + Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('base64') + '","body_encoding":"base64"';
+      return '"' + Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('base64') + '","body_encoding":"base64"';
     }
   }
-  return '"body":' + bodyJson(body);
+  return bodyJson(body);
 }
 
 /**
@@ -64,26 +67,20 @@ function formatBody(body: unknown): string {
  */
 function formatAttributes(attributes: Attributes | undefined): string {
   if (attributes === undefined) return '{}';
+  if (Object.getPrototypeOf(attributes) !== Object.prototype) return formatAttributesOneByOne(attributes, Object.keys(attributes)); // a toJSON of its class would change JSON.stringify
   // The common case, a few strings, numbers and booleans under keys of the caller's: one
   // JSON.stringify writes exactly what the loop below would (V8's is faster than any loop).
-  const keys = Object.keys(attributes);
-  if (keys.length <= MAX_LINE_ATTRIBUTES && simple(attributes, keys)) return JSON.stringify(attributes);
-  return formatAttributesOneByOne(attributes, keys);
-}
-
-/** Every value a string, finite number, boolean or undefined, no key empty or one of the line's fields. */
-function simple(attributes: Attributes, keys: string[]): boolean {
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!;
+  // for-in, not Object.keys: no array per line (an inherited key only sends it the slow way).
+  let count = 0;
+  for (const key in attributes) {
     const value = attributes[key];
     const type = typeof value;
-    if (type === 'string' || type === 'boolean' || type === 'undefined' || (type === 'number' && Number.isFinite(value))) {
-      if (key === '' || LINE_FIELD_ATTRIBUTES.has(key)) return false;
-      continue;
+    if (!(type === 'string' || type === 'boolean' || type === 'undefined' || (type === 'number' && Number.isFinite(value)))
+      || key === '' || LINE_FIELD_ATTRIBUTES.has(key) || ++count > MAX_LINE_ATTRIBUTES) {
+      return formatAttributesOneByOne(attributes, Object.keys(attributes));
     }
-    return false;
   }
-  return true;
+  return JSON.stringify(attributes);
 }
 
 function formatAttributesOneByOne(attributes: Attributes, keys: string[]): string {
@@ -129,7 +126,7 @@ export function eventPart(event: string, category: string, tier: string, severit
  * `ts` is formatTimestamp(...); `sessionJson` is sessionPart(id); `eventJson` is eventPart(...). Keys in the order of docs/architecture.md.
  */
 export function formatLineOpen(ts: string, seq: number, sessionJson: string, eventJson: string, body: unknown, attributes: Attributes | undefined, span: SpanContext | undefined): string {
-  let line = '{"ts":"' + ts + '","seq":' + seq + sessionJson + eventJson + formatBody(body) + ',"attrs":' + formatAttributes(attributes);
+  let line = '{"ts":"' + ts + '","seq":' + seq + sessionJson + eventJson + '"body":' + formatBody(body) + ',"attrs":' + formatAttributes(attributes);
   if (span !== undefined) line += ',"trace_id":"' + span.traceId + '","span_id":"' + span.spanId + '"';
   return line;
 }

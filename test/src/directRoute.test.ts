@@ -22,6 +22,9 @@ function workload(logging: SessionLogging): Promise<void> {
   log.emit('error', { code: 'E', detail: [1, 2, 3] }, { 'session.id': 'spoofed', 'session.log.seq': 99, 'session.log.tier': 'full', 'event.name': 'x' });
   log.emit('agent.custom', 'custom', many as never, { tier: 'signals', category: 'audit' });
   log.emit('tool.called', null, { nan: Number.NaN, inf: Number.POSITIVE_INFINITY, neg: -0 });
+  // Attributes of a class with toJSON: the SDK copies own keys; one JSON.stringify would call toJSON.
+  class Tagged { tag = 'kept'; toJSON() { return { replaced: true }; } }
+  log.emit('tool.called', 'class', new Tagged() as never);
   log.setLevel('prompts', { by: 'test' });
   log.emit('output', 'filtered out at prompts');
   log.emit('prompt.detected', '$ ');
