@@ -97,7 +97,7 @@ export const STORE_TUNING_OPTIONS = {
   /** Bytes of lines gathered before a chunk is written (also the size of the pooled chunk buffers). */
   chunkBytes: integer(1024, 64 * 1024, 'a byte count'),
   /** Bytes queued in one file past which appends write synchronously. */
-  highWaterMark: integer(1024, 1024 * 1024, 'a byte count'),
+  highWaterMark: integer(1024, 256 * 1024, 'a byte count'),
   /** Bytes buffered across all sessions past which appends write synchronously. */
   maxBufferedBytes: integer(1024, 64 * 1024 * 1024, 'a byte count'),
   /** How often (ms) each active file is checked for being deleted or replaced. */
