@@ -1,10 +1,22 @@
-import { constants } from 'node:fs';
+import { type Stats, constants } from 'node:fs';
 import type { BudgetedFile, FdBudget } from './FdBudget.ts';
 import type { FileSystem } from './FileSystem.ts';
 import { StorageError } from './StorageError.ts';
 
 const OPEN = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW;
 const CREATE = OPEN | constants.O_EXCL;
+
+/** The error of a failed open: a symbolic link where the file should be is named as such. */
+function openFailure(path: string, error: NodeJS.ErrnoException): NodeJS.ErrnoException {
+  if (error.code === 'ELOOP') return new StorageError('ESESSIONLINK', `${path} is a symbolic link; refusing to write through it`);
+  return error;
+}
+
+/** Why an opened file must not be written (another name, not a regular file), or undefined. */
+function refusal(path: string, stat: Stats): NodeJS.ErrnoException | undefined {
+  if (stat.isFile() && stat.nlink === 1) return undefined;
+  return new StorageError('ESESSIONLINK', `${path} is ${stat.isFile() ? 'a file with more than one name (a hard link)' : 'not a regular file'}; refusing to write to it`);
+}
 
 /**
  * One file of a stream, written with positional writes at offsets the writer assigns once
@@ -31,6 +43,8 @@ export class ActiveFile implements BudgetedFile {
   private createNew: boolean;
   /** A descriptor of a file that the path no longer names, closed once nothing uses it. */
   private staleFd = -1;
+  /** Callbacks waiting for the asynchronous reopen under way. */
+  private reopening: Array<(error: NodeJS.ErrnoException | null) => void> | undefined;
   private busy = 0;
   private closeWhenIdle = false;
   private readonly idleWaiters: Array<() => void> = [];
@@ -69,21 +83,62 @@ export class ActiveFile implements BudgetedFile {
       fd = this.fs.openSync(this.path, this.createNew ? CREATE : OPEN, 0o600);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ELOOP') throw new StorageError('ESESSIONLINK', `${this.path} is a symbolic link; refusing to write through it`);
-      if (code !== 'EEXIST') throw error;
+      if (code !== 'EEXIST') throw openFailure(this.path, error as NodeJS.ErrnoException);
       // Not ours (planted after ours went away): keep it for inspection under another name.
       this.fs.renameSync(this.path, `${this.path}.replaced-${Date.now()}`);
       fd = this.fs.openSync(this.path, CREATE, 0o600);
     }
     this.createNew = false;
     const stat = this.fs.fstatSync(fd);
-    if (!stat.isFile() || stat.nlink !== 1) {
+    const refused = refusal(this.path, stat);
+    if (refused !== undefined) {
       this.fs.closeSync(fd);
-      throw new StorageError('ESESSIONLINK', `${this.path} is ${stat.isFile() ? 'a file with more than one name (a hard link)' : 'not a regular file'}; refusing to write to it`);
+      throw refused;
     }
     this.ino = stat.ino;
     this.fd = fd;
     return fd;
+  }
+
+  /**
+   * Open again a file the descriptor budget closed, in the libuv pool (open, fstat): with
+   * more busy sessions than descriptors this happens on every write, and must not hold the
+   * event loop. Writes that need the descriptor meanwhile wait for the same open. A new file
+   * (`createNew`: O_EXCL, a planted file moved aside) is still created synchronously, once
+   * per segment, so that O_EXCL never races a synchronous open of the same path.
+   */
+  private reopen(done: (error: NodeJS.ErrnoException | null) => void): void {
+    if (this.reopening !== undefined) {
+      this.reopening.push(done);
+      return;
+    }
+    const waiters = [done];
+    this.reopening = waiters;
+    const settle = (error: NodeJS.ErrnoException | null) => {
+      this.reopening = undefined;
+      for (const waiter of waiters) waiter(error);
+    };
+    this.fs.open(this.path, OPEN, 0o600, (openError, fd) => {
+      if (openError) return settle(this.fd !== -1 ? null : openFailure(this.path, openError));
+      this.fs.fstat(fd, (statError, stat) => {
+        const refused = statError ?? refusal(this.path, stat);
+        // Opened synchronously meanwhile (backpressure, exit), forgotten as replaced, or refused.
+        if (this.fd !== -1 || this.createNew || refused !== undefined) {
+          this.fs.close(fd, () => {});
+          if (this.fd !== -1) return settle(null);
+          if (refused !== undefined) return settle(refused);
+          try {
+            this.descriptor();
+          } catch (error) {
+            return settle(error as NodeJS.ErrnoException);
+          }
+          return settle(null);
+        }
+        this.ino = stat.ino;
+        this.fd = fd;
+        settle(null);
+      });
+    });
   }
 
   /** Open now (to learn the inode, or fail early). */
@@ -141,14 +196,18 @@ export class ActiveFile implements BudgetedFile {
           if (this.busy === 0) this.onIdle();
         }
       };
-      let fd: number;
-      try {
-        fd = this.descriptor();
-      } catch (error) {
-        finish(error as NodeJS.ErrnoException);
-        return;
-      }
-      work(fd, finish);
+      const start = () => {
+        let fd: number;
+        try {
+          fd = this.descriptor();
+        } catch (error) {
+          finish(error as NodeJS.ErrnoException);
+          return;
+        }
+        work(fd, finish);
+      };
+      if (this.fd === -1 && !this.createNew) this.reopen((error) => (error ? finish(error) : start()));
+      else start();
     });
   }
 

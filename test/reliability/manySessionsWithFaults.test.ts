@@ -15,7 +15,7 @@ describe('reliability: 1,000 concurrent sessions, 32 descriptors, disk faults co
     const codes = ['ENOSPC', 'EIO', 'EACCES'];
     let peakFds = 0;
     for (let round = 0; round < 30; round++) {
-      if (round % 10 === 4) faulty.fail(codes[(round / 10) | 0]!, ['write', 'writeSync', 'fdatasync']);
+      if (round % 10 === 4) faulty.fail(codes[(round / 10) | 0]!, ['write', 'writeSync', 'fdatasync', 'open']);
       if (round % 10 === 7) faulty.heal();
       for (const log of sessions) log.emit(round % 3 === 0 ? 'input' : 'output', `round ${round} ${'z'.repeat(40)}`);
       // Each round is written (or dropped) while its fault state holds, however loaded the machine.

@@ -116,6 +116,64 @@ describe('ActiveFile', () => {
     assert.equal(readFileSync(join(dir, 'system.jsonl'), 'utf8'), 'line\n');
   });
 
+  it('reopens a file the descriptor budget closed without a synchronous call: open and fstat run in the libuv pool', async () => {
+    const dir = tempDir();
+    const q = new ControlledFileSystem();
+    q.hold = () => false;
+    const budget = new FdBudget(2);
+    const files = ['a', 'b', 'c'].map((name) => new ActiveFile(join(dir, `${name}.jsonl`), 0, q.fs, budget, true));
+    const offsets = [0, 0, 0];
+    const round = (n: number) => Promise.all(files.map(async (file, i) => {
+      const line = `${'abc'[i]}${n}\n`;
+      await writeAt(file, line, offsets[i]!);
+      offsets[i]! += line.length;
+    }));
+    await round(0); // creates each file: synchronously (O_EXCL), once per file
+    const created = q.calls.filter((call) => call.name === 'openSync').length;
+    assert.equal(created, 3);
+    for (let n = 1; n <= 10; n++) await round(n); // 3 files, 2 descriptors: every round closes and reopens
+    assert.ok(budget.evictions >= 10, `expected the budget to close files, it closed ${budget.evictions}`);
+    const calls = q.calls.map((call) => call.name);
+    assert.equal(calls.filter((name) => name === 'openSync' || name === 'fstatSync').length, created * 2, 'no synchronous open after the files exist');
+    assert.ok(calls.filter((name) => name === 'open').length >= 10, 'files are reopened asynchronously');
+    for (const [i, name] of ['a', 'b', 'c'].entries()) {
+      assert.equal(readFileSync(join(dir, `${name}.jsonl`), 'utf8'), Array.from({ length: 11 }, (_, n) => `${'abc'[i]}${n}\n`).join(''));
+    }
+  });
+
+  it('serves writes that arrive during a reopen from that one open, and a synchronous write meanwhile keeps its own descriptor', async () => {
+    const dir = tempDir();
+    const q = new ControlledFileSystem();
+    q.hold = (call) => call.name === 'open';
+    const budget = new FdBudget(2);
+    const [a, b, c] = ['a', 'b', 'c'].map((name) => new ActiveFile(join(dir, `${name}.jsonl`), 0, q.fs, budget, true)) as [ActiveFile, ActiveFile, ActiveFile];
+    a.writeAtSync(Buffer.from('a0\n'), 0);
+    b.writeAtSync(Buffer.from('b0\n'), 0);
+    c.writeAtSync(Buffer.from('c0\n'), 0); // the budget closes a's descriptor
+    const first = writeAt(a, 'a1\n', 3);
+    const second = writeAt(a, 'a2\n', 6);
+    const open = await q.next('open');
+    a.writeAtSync(Buffer.from('a1\n'), 3); // backpressure or exit while the open is under way
+    await open.complete();
+    await Promise.all([first, second]);
+    assert.equal(q.calls.filter((call) => call.name === 'open').length, 1, 'one open for both writes');
+    assert.equal(q.calls.filter((call) => call.name === 'close').length, 1, 'the descriptor the reopen brought is closed: the synchronous one is in use');
+    assert.equal(readFileSync(join(dir, 'a.jsonl'), 'utf8'), 'a0\na1\na2\n');
+  });
+
+  it('refuses a hard link planted while the descriptor was closed, when reopening asynchronously', async () => {
+    const dir = tempDir();
+    const q = new ControlledFileSystem();
+    q.hold = () => false;
+    const budget = new FdBudget(2);
+    const [a, b, c] = ['a', 'b', 'c'].map((name) => new ActiveFile(join(dir, `${name}.jsonl`), 0, q.fs, budget, true)) as [ActiveFile, ActiveFile, ActiveFile];
+    for (const file of [a, b, c]) file.writeAtSync(Buffer.from('x\n'), 0); // a's descriptor is closed
+    linkSync(join(dir, 'a.jsonl'), join(dir, 'second-name'));
+    await assert.rejects(writeAt(a, 'y\n', 2), { code: 'ESESSIONLINK', message: /hard link/ });
+    assert.equal(readFileSync(join(dir, 'a.jsonl'), 'utf8'), 'x\n');
+    assert.equal(q.calls.filter((call) => call.name === 'open').length, q.calls.filter((call) => call.name === 'close').length, 'what it opened, it closed');
+  });
+
   it('cuts a torn chunk back to its start', () => {
     const dir = tempDir();
     const file = new ActiveFile(join(dir, 'system.jsonl'), 0, nodeFileSystem, new FdBudget(4), true);

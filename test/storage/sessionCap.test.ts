@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSessionLogging } from '../../src/index.ts';
+import { type FileSystem, nodeFileSystem } from '../../storage/FileSystem.ts';
 import { readMetadata, sessionLines, tempDir } from '../support/sessionFiles.ts';
 
 describe('per-session size cap (max_session_size)', () => {
@@ -55,6 +56,42 @@ describe('bounded open files', () => {
       assert.deepEqual(lines.filter((l) => l.event === 'output' || l.event === 'input').map((l) => l.body), Array.from({ length: 10 }, (_, r) => `round ${r}`), log.id);
     }
     assert.equal(logging.stats().files.dropped, 0);
+  });
+  it('reopens closed descriptors asynchronously: no synchronous open while 40 sessions share 8 descriptors', async () => {
+    const root = tempDir();
+    let counting = false;
+    let syncOpens = 0;
+    let asyncOpens = 0;
+    const fs: FileSystem = {
+      ...nodeFileSystem,
+      openSync: ((...args: Parameters<typeof nodeFileSystem.openSync>) => {
+        if (counting) syncOpens++;
+        return nodeFileSystem.openSync(...args);
+      }) as typeof nodeFileSystem.openSync,
+      open: ((...args: Parameters<typeof nodeFileSystem.open>) => {
+        if (counting) asyncOpens++;
+        return (nodeFileSystem.open as (...a: unknown[]) => void)(...args);
+      }) as typeof nodeFileSystem.open,
+    };
+    const logging = createSessionLogging({ dir: root, env: {}, defaultLevel: 'full', durability: 'none', maxOpenFiles: 8, fs });
+    const sessions = Array.from({ length: 40 }, (_, i) => logging.open(`reopen-${i}`));
+    const round = async (r: number) => {
+      for (const log of sessions) log.emit('output', `round ${r}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    };
+    await round(0); // every system.jsonl exists from here on
+    await Promise.all(sessions.map((log) => log.flush()));
+    counting = true;
+    for (let r = 1; r <= 10; r++) await round(r);
+    await Promise.all(sessions.map((log) => log.flush()));
+    counting = false;
+    await logging.shutdown();
+    assert.equal(syncOpens, 0, 'a synchronous open in steady state');
+    assert.ok(asyncOpens >= 40, `${asyncOpens} asynchronous reopens: the budget should have closed and reopened files`);
+    for (const log of sessions) {
+      const bodies = sessionLines(root, log.id).filter((l) => l.event === 'output').map((l) => l.body);
+      assert.deepEqual(bodies, Array.from({ length: 11 }, (_, r) => `round ${r}`), log.id);
+    }
   });
 });
 

@@ -159,11 +159,14 @@ export class ControlledFileSystem {
       lstat: ((path: fs.PathLike, done: Done<fs.Stats>) => later('lstat', 'stat', pathOf(path), [path], () => fs.lstatSync(path), done)) as typeof fs.lstat,
       rename: ((from: fs.PathLike, to: fs.PathLike, done: Done<void>) => later('rename', 'rename', pathOf(from), [from, to], () => fs.renameSync(from, to), done)) as typeof fs.rename,
       unlink: ((path: fs.PathLike, done: Done<void>) => later('unlink', 'unlink', pathOf(path), [path], () => fs.unlinkSync(path), done)) as typeof fs.unlink,
-      open: ((path: fs.PathLike, flags: number, done: Done<number>) => later('open', 'open', pathOf(path), [path, flags], () => {
-        const fd = fs.openSync(path, flags);
-        this.paths.set(fd, pathOf(path) ?? '');
-        return fd;
-      }, done)) as unknown as typeof fs.open,
+      open: ((path: fs.PathLike, flags: number, ...rest: [Done<number>] | [number, Done<number>]) => {
+        const mode = rest.length === 2 ? rest[0] : undefined;
+        return later('open', 'open', pathOf(path), [path, flags, mode], () => {
+          const fd = fs.openSync(path, flags, mode);
+          this.paths.set(fd, pathOf(path) ?? '');
+          return fd;
+        }, rest[rest.length - 1] as Done<number>);
+      }) as unknown as typeof fs.open,
       fstat: ((fd: number, done: Done<fs.Stats>) => later('fstat', 'stat', fdPath(fd), [fd], () => fs.fstatSync(fd), done)) as typeof fs.fstat,
       read: ((fd: number, buffer: Buffer, offset: number, length: number, position: number, done: Done<number>) => later('read', 'read', fdPath(fd), [fd, buffer, offset, length, position], () => fs.readSync(fd, buffer, offset, length, position), done)) as unknown as typeof fs.read,
       ftruncate: ((fd: number, size: number, done: Done<void>) => later('ftruncate', 'write', fdPath(fd), [fd, size], () => fs.ftruncateSync(fd, size), done)) as typeof fs.ftruncate,

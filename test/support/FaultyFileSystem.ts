@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import type { FileSystem } from '../../storage/FileSystem.ts';
 
-type Call = 'write' | 'writeSync' | 'openSync' | 'fdatasync' | 'fdatasyncSync' | 'renameSync' | 'promises' | 'stream';
+type Call = 'write' | 'writeSync' | 'open' | 'openSync' | 'fdatasync' | 'fdatasyncSync' | 'renameSync' | 'promises' | 'stream';
 
 /**
  * node:fs with switchable faults: while `fail(code, calls)` is in force, those calls fail
@@ -49,6 +49,11 @@ export class FaultyFileSystem {
         if (failing('fdatasyncSync')) throw error();
         return fs.fdatasyncSync(fd);
       }) as typeof fs.fdatasyncSync,
+      open: ((...args: unknown[]) => {
+        const callback = args.at(-1) as (e: Error | null, fd?: number) => void;
+        if (failing('open')) return process.nextTick(callback, error());
+        return (fs.open as (...a: unknown[]) => void)(...args);
+      }) as typeof fs.open,
       openSync: ((...args: unknown[]) => {
         if (failing('openSync')) throw error();
         const fd = (fs.openSync as (...a: unknown[]) => number)(...args);

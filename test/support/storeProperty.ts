@@ -19,6 +19,8 @@ interface Settings {
   maxBufferedBytes: number;
   checkIntervalMs: number;
   durability: 'none' | 'audit' | 'all';
+  /** 2: the two streams and a new segment contend for two descriptors, so files are closed and reopened (asynchronously) all along. */
+  maxOpenFiles: number;
 }
 
 /** What the test knows: seqs whose flush() resolved (acknowledged), and the flushes still waiting. */
@@ -45,7 +47,7 @@ class Real {
     return createSessionLogging({
       dir: this.root, env: {}, defaultLevel: 'full', compression: 'none', retention: false, fs: this.cfs.fs, onError: () => {},
       maxFileSize: this.settings.maxFileSize, maxSessionSize: this.settings.maxSessionSize, maxBufferedBytes: this.settings.maxBufferedBytes,
-      checkIntervalMs: this.settings.checkIntervalMs, durability: this.settings.durability,
+      checkIntervalMs: this.settings.checkIntervalMs, durability: this.settings.durability, maxOpenFiles: this.settings.maxOpenFiles,
     });
   }
 }
@@ -176,6 +178,7 @@ const settings = fc.record({
   maxBufferedBytes: fc.integer({ min: 1024, max: 64 * 1024 }),
   checkIntervalMs: fc.constantFrom(0, 1_000_000),
   durability: fc.constantFrom('none' as const, 'audit' as const, 'all' as const),
+  maxOpenFiles: fc.constantFrom(2, 256),
 });
 
 /** Heal, then let every call complete (in a random order) until shutdown() resolves. */
@@ -236,8 +239,8 @@ export async function checkStoreProperty(budget: { runs: number; commands: numbe
     }),
     { numRuns: budget.runs, seed: process.env.PROPERTY_SEED ? Number(process.env.PROPERTY_SEED) : undefined },
   );
-  // The runs went through the paths that matter: data writes, fsyncs, file checks, rotations, metadata writes.
-  for (const name of ['write', 'fdatasync', 'lstat', 'rename', 'handle.sync']) assert.ok((exercised.get(name) ?? 0) > 0, `no run completed a ${name}: ${JSON.stringify([...exercised])}`);
+  // The runs went through the paths that matter: data writes, fsyncs, file checks, rotations, metadata writes, reopens.
+  for (const name of ['write', 'fdatasync', 'lstat', 'rename', 'handle.sync', 'open']) assert.ok((exercised.get(name) ?? 0) > 0, `no run completed a ${name}: ${JSON.stringify([...exercised])}`);
   assert.ok(records > budget.runs * 10, `${records} records in ${budget.runs} runs`);
   if (process.env.PROPERTY_STATS) console.log(records, JSON.stringify([...exercised]));
   return records;
