@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { COMPRESSIONS } from '../../format/fileNames.ts';
 import { LEVELS } from '../levels.ts';
+import { defaultMaxOpenFiles } from './openFileLimit.ts';
 import { SIZE_ALLOWED, parseSize } from './parseSize.ts';
 
 /**
@@ -92,8 +93,8 @@ export const OTLP_OPTIONS = {
 
 /** Tuning of the session store: options in code only. */
 export const STORE_TUNING_OPTIONS = {
-  /** Open descriptors kept at most; idle files past it are closed and reopened on demand. */
-  maxOpenFiles: integer(2, 256),
+  /** Open descriptors kept at most; idle files past it are closed and reopened on demand (default: a quarter of the process's limit, 256-8,192). */
+  maxOpenFiles: integer(2, defaultMaxOpenFiles()),
   /** Bytes of lines gathered before a chunk is written (also the size of the pooled chunk buffers). */
   chunkBytes: integer(1024, 64 * 1024, 'a byte count'),
   /** Bytes queued in one file past which appends write synchronously. */
