@@ -22,7 +22,7 @@ import { SessionLogger } from './SessionLogger.ts';
 export interface SessionLoggingOptions extends ConfigOptions {
   /** More downstream processors behind the level filter (they see only passing records). */
   processors?: LogRecordProcessor[];
-  /** Open descriptors kept at most by the file writer. */
+  /** Open descriptors kept at most by the file writer (default: a quarter of the process's open-file limit, 256-8,192; past it idle files are closed and reopened asynchronously). */
   maxOpenFiles?: number;
   /** Bytes buffered across all sessions past which emit() writes synchronously (default 64 MiB). */
   maxBufferedBytes?: number;
