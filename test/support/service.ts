@@ -5,9 +5,10 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+export { freePort } from './freePort.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const binaries = new Map<string, string>();
@@ -45,19 +46,6 @@ export function builtBinary(what: string, envVariable: string, script: string): 
   }
   binaries.set(script, path);
   return path;
-}
-
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**
