@@ -105,7 +105,8 @@ export class ActiveFile implements BudgetedFile {
    * more busy sessions than descriptors this happens on every write, and must not hold the
    * event loop. Writes that need the descriptor meanwhile wait for the same open. A new file
    * (`createNew`: O_EXCL, a planted file moved aside) is still created synchronously, once
-   * per segment, so that O_EXCL never races a synchronous open of the same path.
+   * per segment, so that O_EXCL never races a synchronous open of the same path. The writer
+   * has checked just before that the path still names our file (`closedUnchecked`).
    */
   private reopen(done: (error: NodeJS.ErrnoException | null) => void): void {
     if (this.reopening !== undefined) {
@@ -141,6 +142,15 @@ export class ActiveFile implements BudgetedFile {
     });
   }
 
+  /**
+   * The file was written and its descriptor is closed (by the budget, or not yet opened after
+   * a restart): opening it by path again could open another file that took its place, or
+   * create an empty one where it was deleted, so it is checked first.
+   */
+  get closedUnchecked(): boolean {
+    return this.fd === -1 && this.ino !== 0 && !this.createNew;
+  }
+
   /** Open now (to learn the inode, or fail early). */
   openNow(): void {
     this.budget.acquireNow(this);
@@ -152,7 +162,7 @@ export class ActiveFile implements BudgetedFile {
    * replaced it). `replaced` is true when it does not; the descriptor is then forgotten.
    */
   checkStillOurs(done: (replaced: boolean) => void): void {
-    if (this.fd === -1 || this.ino === 0) return done(false);
+    if (this.ino === 0) return done(false);
     this.busy++;
     this.fs.lstat(this.path, (error, stat) => {
       this.busy--;
@@ -169,7 +179,7 @@ export class ActiveFile implements BudgetedFile {
    */
   private forgetFile(): void {
     this.ino = 0;
-    this.staleFd = this.fd;
+    if (this.fd !== -1) this.staleFd = this.fd;
     this.fd = -1;
     this.createNew = true;
     this.end -= this.written;

@@ -317,7 +317,7 @@ export class StreamWriter implements SyncTarget {
         this.o.requestReservation();
         return;
       }
-      if (!this.checked && item.file === this.file && item.file.ino !== 0 && Date.now() - this.lastCheck >= this.o.checkIntervalMs) {
+      if (!this.checked && item.file === this.file && item.file.ino !== 0 && (item.file.closedUnchecked || Date.now() - this.lastCheck >= this.o.checkIntervalMs)) {
         this.inflight = 'check';
         item.file.checkStillOurs((replaced) => {
           this.inflight = undefined;

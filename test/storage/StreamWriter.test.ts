@@ -36,7 +36,7 @@ interface Harness {
 }
 
 /** A StreamWriter alone, with everything the session would give it under the test's control. */
-function harness(options: { fs?: FileSystem; maxFileSize?: number; highWaterMark?: number; checkIntervalMs?: number; chained?: boolean; groupCommit?: GroupCommit; reserved?: number; reserveSync?: (seq: number) => void } = {}): Harness {
+function harness(options: { fs?: FileSystem; fds?: FdBudget; maxFileSize?: number; highWaterMark?: number; checkIntervalMs?: number; chained?: boolean; groupCommit?: GroupCommit; reserved?: number; reserveSync?: (seq: number) => void } = {}): Harness {
   const dir = tempDir();
   const reserved = { value: options.reserved ?? Number.MAX_SAFE_INTEGER };
   const requests = { count: 0 };
@@ -46,7 +46,7 @@ function harness(options: { fs?: FileSystem; maxFileSize?: number; highWaterMark
   const stats = newWriterStats();
   const chain = options.chained ? { head: '' } : undefined;
   const writerOptions: StreamWriterOptions = {
-    dir, stream: options.chained ? 'audit' : 'system', fs: options.fs ?? nodeFileSystem, fds: new FdBudget(8), pool: new BufferPool(4096, 4), stats,
+    dir, stream: options.chained ? 'audit' : 'system', fs: options.fs ?? nodeFileSystem, fds: options.fds ?? new FdBudget(8), pool: new BufferPool(4096, 4), stats,
     memory: { buffered: 0, limit: 1 << 30 },
     maxFileSize: options.maxFileSize ?? 1 << 20, highWaterMark: options.highWaterMark ?? 1 << 20, checkIntervalMs: options.checkIntervalMs ?? 1e9,
     chain,
@@ -292,6 +292,24 @@ describe('StreamWriter', () => {
     assert.deepEqual(h.drops.map((d) => [d.first, d.last, d.count, d.error, d.episodeStart]), [[1, 3, 3, 'EREPLACED', true]]);
     assert.ok(h.faults.includes('EREPLACED'));
     assert.deepEqual([h.writer.activeState().first_seq, h.writer.activeState().lines], [4, 3]);
+    assert.deepEqual([h.stats.records, h.stats.dropped], [3, 3]);
+  });
+
+  it('notices a file deleted while the descriptor budget had it closed, before opening it again: no hole, the lines since the last check recorded as EREPLACED', async () => {
+    const fds = new FdBudget(2);
+    const h = harness({ checkIntervalMs: 1e9, fds }); // no periodic check: only the reopen may notice
+    chunk(h.writer, 1, 3);
+    await h.writer.idle();
+    // Two other files take the budget's slots: ours, idle, is closed.
+    const other = { isBusy: () => false, closeIdle: () => {} };
+    fds.acquireNow({ ...other });
+    fds.acquireNow({ ...other });
+    unlinkSync(h.path);
+    chunk(h.writer, 4, 6);
+    await h.writer.idle();
+    assert.deepEqual(seqsIn(h.path), [4, 5, 6]);
+    assert.equal(statSync(h.path).size, bytesOf(4, 6), 'written from offset 0, not after a hole where the deleted lines were');
+    assert.deepEqual(h.drops.map((d) => [d.first, d.last, d.count, d.error]), [[1, 3, 3, 'EREPLACED']]);
     assert.deepEqual([h.stats.records, h.stats.dropped], [3, 3]);
   });
 
