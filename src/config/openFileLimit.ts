@@ -12,8 +12,11 @@ const MAX_BUDGET = 8192;
  * in a circle misses every time); with 1,000 busy sessions (2,000 files) that cost about a
  * third of the throughput (docs/performance.md), so the default follows the machine.
  */
+let cached: number | undefined;
+
 export function defaultMaxOpenFiles(): number {
-  return maxOpenFilesFor(readLimits());
+  cached ??= maxOpenFilesFor(readLimits());
+  return cached;
 }
 
 /** The budget for a process whose /proc/self/limits reads `limitsText` (undefined: unknown). */

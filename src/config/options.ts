@@ -94,7 +94,13 @@ export const OTLP_OPTIONS = {
 /** Tuning of the session store: options in code only. */
 export const STORE_TUNING_OPTIONS = {
   /** Open descriptors kept at most; idle files past it are closed and reopened on demand (default: a quarter of the process's limit, 256-8,192). */
-  maxOpenFiles: integer(2, defaultMaxOpenFiles()),
+  maxOpenFiles: {
+    ...integer(2, 256),
+    // Read from /proc when a store is made, not when the module loads (the CLI's reading commands never need it).
+    get default() {
+      return defaultMaxOpenFiles();
+    },
+  },
   /** Bytes of lines gathered before a chunk is written (also the size of the pooled chunk buffers). */
   chunkBytes: integer(1024, 64 * 1024, 'a byte count'),
   /** Bytes queued in one file past which appends write synchronously. */
