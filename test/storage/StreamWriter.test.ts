@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { nextChain, splitChainedLine } from '../../format/auditChain.ts';
+import fc from 'fast-check';
+import { appendChain, nextChain, splitChainedLine } from '../../format/auditChain.ts';
 import type { SegmentInfo } from '../../format/sessionMetadata.ts';
 import { BufferPool } from '../../storage/BufferPool.ts';
 import { FdBudget } from '../../storage/FdBudget.ts';
@@ -33,6 +34,7 @@ interface Harness {
   rotated: SegmentInfo[];
   stats: WriterStats;
   chain: { head: string } | undefined;
+  memory: { buffered: number; limit: number };
 }
 
 /** A StreamWriter alone, with everything the session would give it under the test's control. */
@@ -45,9 +47,10 @@ function harness(options: { fs?: FileSystem; fds?: FdBudget; maxFileSize?: numbe
   const rotated: SegmentInfo[] = [];
   const stats = newWriterStats();
   const chain = options.chained ? { head: '' } : undefined;
+  const memory = { buffered: 0, limit: 1 << 30 };
   const writerOptions: StreamWriterOptions = {
     dir, stream: options.chained ? 'audit' : 'system', fs: options.fs ?? nodeFileSystem, fds: options.fds ?? new FdBudget(8), pool: new BufferPool(4096, 4), stats,
-    memory: { buffered: 0, limit: 1 << 30 },
+    memory,
     maxFileSize: options.maxFileSize ?? 1 << 20, highWaterMark: options.highWaterMark ?? 1 << 20, checkIntervalMs: options.checkIntervalMs ?? 1e9,
     chain,
     groupCommit: options.groupCommit,
@@ -61,7 +64,7 @@ function harness(options: { fs?: FileSystem; fds?: FdBudget; maxFileSize?: numbe
   };
   const writer = new StreamWriter(writerOptions);
   writer.resume({ bytes: 0, lines: 0, first_seq: 0, last_seq: 0, last_chain: '', ino: 0 }, 0, 1);
-  return { writer, dir, path: writer.activePath, reserved, requests, drops, faults, rotated, stats, chain };
+  return { writer, dir, path: writer.activePath, reserved, requests, drops, faults, rotated, stats, chain, memory };
 }
 
 /** A harness whose asynchronous writes wait for the test; every other call runs at once. */
@@ -160,6 +163,48 @@ describe('StreamWriter', () => {
     all.push(...seqsIn(h.path));
     assert.deepEqual(all, range(1, 40));
     assert.equal(h.stats.rotations, segments.length);
+  });
+
+  it('sizes chunks and files by bytes whatever the text: lines of 1- to 4-byte characters land whole, in order, no file past maxFileSize', async () => {
+    // Chunks are reckoned in UTF-16 units until encoded (a unit is 1-3 bytes): a chunk of
+    // 4,096 units may need 12 KiB, and the last chunks before maxFileSize are counted in bytes.
+    const text = fc.array(fc.constantFrom('a', 'é', '€', '😀', '"', '\n'), { maxLength: 1500, size: 'max' }).map((chars) => chars.join(''));
+    await fc.assert(fc.asyncProperty(
+      fc.array(fc.record({ body: text, seal: fc.integer({ min: 0, max: 9 }).map((n) => n === 0) }), { minLength: 1, maxLength: 60, size: 'max' }),
+      fc.constantFrom(300, 2000, 9000, 1 << 20),
+      fc.boolean(),
+      async (records, maxFileSize, chained) => {
+        const h = harness({ maxFileSize, chained });
+        let expected = '';
+        let chain = '';
+        records.forEach(({ body, seal }, i) => {
+          const full = line(i + 1, body);
+          if (chained) {
+            chain = nextChain(chain, full);
+            expected += appendChain(full.slice(0, -1), chain) + '\n';
+          } else expected += full + '\n';
+          h.writer.append(chained ? full.slice(0, -1) : full, i + 1);
+          if (seal) h.writer.seal();
+        });
+        h.writer.seal();
+        await h.writer.idle();
+        const stream = chained ? 'audit' : 'system';
+        const files = readdirSync(h.dir).filter((name) => name.startsWith(`${stream}.`) && /\.\d{6}\.jsonl$/.test(name)).sort();
+        let all = '';
+        for (const name of files) {
+          const data = readFileSync(join(h.dir, name), 'utf8');
+          assert.ok(data.length > 0 && data.endsWith('\n'), `${name} ends at a line boundary`);
+          const lines = data.split('\n').length - 1;
+          assert.ok(Buffer.byteLength(data) <= maxFileSize || lines === 1, `${name}: ${Buffer.byteLength(data)} bytes in ${lines} lines, maxFileSize ${maxFileSize}`);
+          all += data;
+        }
+        if (existsSync(h.path)) all += readFileSync(h.path, 'utf8');
+        assert.equal(all, expected);
+        assert.equal(h.stats.records, records.length);
+        assert.equal(h.writer.activeBytes, existsSync(h.path) ? statSync(h.path).size : 0);
+        assert.equal(h.memory.buffered, 0, 'what the writer counted as buffered is all released');
+      },
+    ), { numRuns: 40 });
   });
 
   it('puts a line longer than maxFileSize in a file of its own', async () => {
