@@ -1,7 +1,8 @@
-import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
+import type { ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { type SessionFileProcessorOptions, storeFrom } from '../processors/SessionFileProcessor.ts';
 import type { SessionStore } from '../storage/SessionStore.ts';
+import { otelCore } from '../src/lazyModules.ts';
 
 export type SessionJsonlExporterOptions = SessionFileProcessorOptions;
 
@@ -29,12 +30,12 @@ export class SessionJsonlExporter implements LogRecordExporter {
         if (typeof id === 'string') sessions.add(id);
       }
     } catch (error) {
-      resultCallback({ code: ExportResultCode.FAILED, error: error as Error });
+      resultCallback({ code: otelCore().ExportResultCode.FAILED, error: error as Error });
       return;
     }
     Promise.all([...sessions].map((id) => this.store.flush(id))).then(
-      () => resultCallback({ code: ExportResultCode.SUCCESS }),
-      (error: Error) => resultCallback({ code: ExportResultCode.FAILED, error }),
+      () => resultCallback({ code: otelCore().ExportResultCode.SUCCESS }),
+      (error: Error) => resultCallback({ code: otelCore().ExportResultCode.FAILED, error }),
     );
   }
 

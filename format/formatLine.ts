@@ -1,5 +1,5 @@
 import type { Attributes, SpanContext } from '@opentelemetry/api';
-import { isAnyValue } from '@opentelemetry/core';
+import { isAnyValue } from './anyValue.ts';
 import { LINE_FIELD_ATTRIBUTES } from './recordAttributes.ts';
 
 /**

@@ -1,8 +1,9 @@
 import type { AnyValue, Attributes, HrTime, SeverityNumber, SpanContext } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
-import { defaultResource, type Resource } from '@opentelemetry/resources';
+import type { Resource } from '@opentelemetry/resources';
 import type { ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
 import type { EventSpec } from '../src/catalogue.ts';
+import { otelResources } from '../src/lazyModules.ts';
 
 /** Resource and scope the processor's own records carry. */
 export interface RecordOrigin {
@@ -11,6 +12,11 @@ export interface RecordOrigin {
 }
 
 let fallbackOrigin: RecordOrigin | undefined;
+
+function defaultOrigin(): RecordOrigin {
+  fallbackOrigin ??= { resource: otelResources().defaultResource(), instrumentationScope: { name: 'otel-session-logs' } };
+  return fallbackOrigin;
+}
 
 /**
  * The log_level.changed record that SessionLevelProcessor writes itself when a level
@@ -21,8 +27,7 @@ export class LevelChangeRecord implements ReadWriteLogRecord {
   hrTime: HrTime;
   hrTimeObserved: HrTime;
   spanContext?: SpanContext;
-  readonly resource: Resource;
-  readonly instrumentationScope: InstrumentationScope;
+  private readonly origin: RecordOrigin | undefined;
   readonly attributes: Attributes;
   severityText?: string;
   severityNumber?: SeverityNumber;
@@ -31,15 +36,22 @@ export class LevelChangeRecord implements ReadWriteLogRecord {
   droppedAttributesCount = 0;
 
   constructor(origin: RecordOrigin | undefined, time: HrTime, spec: EventSpec, body: string, attributes: Attributes) {
-    const from = origin ?? (fallbackOrigin ??= { resource: defaultResource(), instrumentationScope: { name: 'otel-session-logs' } });
+    this.origin = origin;
     this.hrTime = this.hrTimeObserved = time;
-    this.resource = from.resource;
-    this.instrumentationScope = from.instrumentationScope;
     this.attributes = attributes;
     this.severityText = spec.severityText;
     this.severityNumber = spec.severityNumber;
     this.body = body;
     this.eventName = 'log_level.changed';
+  }
+
+  /** Read only where the record leaves for the SDK's processors or exporters; the files never read it. */
+  get resource(): Resource {
+    return (this.origin ?? defaultOrigin()).resource;
+  }
+
+  get instrumentationScope(): InstrumentationScope {
+    return (this.origin ?? defaultOrigin()).instrumentationScope;
   }
 
   setAttribute(key: string, value?: AnyValue): this {

@@ -1,6 +1,6 @@
 import { diag } from '@opentelemetry/api';
-import { ExportResultCode } from '@opentelemetry/core';
 import type { LogRecordExporter, LogRecordProcessor, ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { otelCore } from '../src/lazyModules.ts';
 import { ForwardingQueue, estimateRecordBytes } from './ForwardingQueue.ts';
 import { ForwardingEpisodes } from './ForwardingEpisodes.ts';
 import { type ForwardingReport, describeForwardingReport } from './ForwardingReport.ts';
@@ -254,7 +254,7 @@ export class OtlpForwardingProcessor implements LogRecordProcessor {
       try {
         exporter.export(batch, (result) => {
           clearTimeout(timeout);
-          resolve(result.code === ExportResultCode.SUCCESS ? undefined : (result.error ?? new Error('export failed')));
+          resolve(result.code === otelCore().ExportResultCode.SUCCESS ? undefined : (result.error ?? new Error('export failed')));
         });
       } catch (error) {
         clearTimeout(timeout);

@@ -1,4 +1,5 @@
-import { RE2JS } from 're2js';
+import type { RE2JS } from 're2js';
+import { re2js } from '../src/lazyModules.ts';
 
 /** Longest pattern source accepted (characters). */
 export const MAX_PATTERN_LENGTH = 1000;
@@ -31,6 +32,7 @@ export function compileLinear(pattern: string | RegExp, where: string): LinearPa
   const refuse = (why: string) => new SyntaxError(`${where} = ${shown} is not a valid regular expression (${why}); allowed: ${PATTERN_ALLOWED}`);
   if (typeof source !== 'string' || source === '') throw refuse('empty');
   if (source.length > MAX_PATTERN_LENGTH) throw refuse(`${source.length} characters`);
+  const { RE2JS } = re2js();
   let flags = 0;
   if (pattern instanceof RegExp) {
     if (pattern.flags.includes('i')) flags |= RE2JS.CASE_INSENSITIVE;

@@ -1,6 +1,6 @@
 import { type AnyValue, type Attributes, type HrTime, type Logger, context, isSpanContextValid, trace } from '@opentelemetry/api';
-import { timeInputToHrTime } from '@opentelemetry/core';
 import { eventPart } from '../format/formatLine.ts';
+import { timeInputToHrTime } from './clock.ts';
 import { formatTimestamp } from '../format/formatTimestamp.ts';
 import type { LevelProcessorStats, SessionLevelProcessor, SessionState } from '../processors/SessionLevelProcessor.ts';
 import { redact } from '../processors/redact.ts';

@@ -1,10 +1,10 @@
 import { diag, type HrTime, type Logger } from '@opentelemetry/api';
-import { millisToHrTime } from '@opentelemetry/core';
 import { formatTimestamp } from '../format/formatTimestamp.ts';
-import { hrTimeNow, timestampNow } from './clock.ts';
+import { hrTimeNow, millisToHrTime, timestampNow } from './clock.ts';
 import { hostname } from 'node:os';
-import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
-import { LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
+import type { Resource } from '@opentelemetry/resources';
+import type { LoggerProvider, LogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { otelResources, otelSdkLogs } from './lazyModules.ts';
 import { type ForwardingStats, OtlpForwardingProcessor, type OtlpForwardingOptions } from '../processors/OtlpForwardingProcessor.ts';
 import { SessionFileProcessor } from '../processors/SessionFileProcessor.ts';
 import { type LevelProcessorStats, SessionLevelProcessor } from '../processors/SessionLevelProcessor.ts';
@@ -70,7 +70,7 @@ export class SessionLogging {
   readonly forwarding: OtlpForwardingProcessor | undefined;
   /** Files are the only destination: records go straight to the store, no SDK record is built. */
   readonly direct: boolean;
-  private readonly resource: Resource;
+  private resourceInstance: Resource | undefined;
   private readonly now: () => HrTime;
   private readonly timestamp: () => string;
   private providerInstance: LoggerProvider | undefined;
@@ -105,23 +105,30 @@ export class SessionLogging {
     const clock = options.clock;
     this.now = clock ? () => millisToHrTime(clock().getTime()) : hrTimeNow;
     this.timestamp = clock ? () => formatTimestamp(millisToHrTime(clock().getTime())) : timestampNow;
-    this.resource = resourceFromAttributes({ 'service.name': config.otlp.serviceName, 'service.instance.id': `${hostname()}:${process.pid}`, 'host.name': hostname() });
+    const logging = this; // the resource is made only if a record that carries it is built
     this.levels = new SessionLevelProcessor({
       processors: downstream,
       store: this.store,
       levelFor: (id) => this.settings.levelFor(id),
       redact: config.redact,
       eventNameAttribute: this.forwarding !== undefined,
-      origin: { resource: this.resource, instrumentationScope: { name: 'otel-session-logs' } },
+      origin: { get resource() { return logging.resource; }, instrumentationScope: { name: 'otel-session-logs' } },
       now: this.now,
     });
     if (!this.direct) this.sdkLogger = this.provider.getLogger('otel-session-logs');
     if (this.store && options.retention !== false) this.startRetention();
   }
 
+  /** The service's resource: made when a record that carries it is first built (never, when the files are the only destination). */
+  private get resource(): Resource {
+    const { config } = this.settings;
+    this.resourceInstance ??= otelResources().resourceFromAttributes({ 'service.name': config.otlp.serviceName, 'service.instance.id': `${hostname()}:${process.pid}`, 'host.name': hostname() });
+    return this.resourceInstance;
+  }
+
   /** The LoggerProvider whose only processor is `levels` (made on first use when the files are the only destination). */
   get provider(): LoggerProvider {
-    this.providerInstance ??= new LoggerProvider({
+    this.providerInstance ??= new (otelSdkLogs().LoggerProvider)({
       resource: this.resource,
       processors: [this.levels as LogRecordProcessor],
       logRecordLimits: { attributeCountLimit: CALLER_ATTRIBUTES + (this.forwarding ? LINE_FIELD_ATTRIBUTES.size : LINE_FIELD_ATTRIBUTES.size - 1) },

@@ -1,4 +1,4 @@
-import type { HrTime } from '@opentelemetry/api';
+import type { HrTime, TimeInput } from '@opentelemetry/api';
 import { formatTime } from '../format/formatTimestamp.ts';
 
 // The wall clock with nanoseconds as the OTel SDK's hrTime() computes it (the process's time
@@ -33,4 +33,26 @@ export function timestampNow(): string {
 export function hrTimeNow(): HrTime {
   tick();
   return [seconds, nanos];
+}
+
+/** Milliseconds since the epoch as an HrTime, as @opentelemetry/core's millisToHrTime (not loaded for files only: src/lazyModules.ts). */
+export function millisToHrTime(epochMillis: number): HrTime {
+  return [Math.trunc(epochMillis / 1000), Math.round((epochMillis % 1000) * 1e6)];
+}
+
+/**
+ * A caller's timestamp as an HrTime, as @opentelemetry/core's timeInputToHrTime: an HrTime
+ * as is, a Date, epoch milliseconds, or a performance.now() value (a number below half the
+ * time origin).
+ */
+export function timeInputToHrTime(time: TimeInput): HrTime {
+  if (Array.isArray(time) && time.length === 2 && typeof time[0] === 'number' && typeof time[1] === 'number') return time as HrTime;
+  if (typeof time === 'number') {
+    if (time >= origin / 2) return millisToHrTime(time);
+    const [originS, originNs] = millisToHrTime(origin);
+    const [s, ns] = millisToHrTime(time);
+    return originNs + ns >= 1e9 ? [originS + s + 1, originNs + ns - 1e9] : [originS + s, originNs + ns];
+  }
+  if (time instanceof Date) return millisToHrTime(time.getTime());
+  throw new TypeError('Invalid input type');
 }
