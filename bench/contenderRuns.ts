@@ -1,14 +1,16 @@
 import { rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import type { CheckOptions, CheckResult } from './checkOutput.ts';
-import { type Integrity, benchScript, runChecked, runChild } from './childRun.ts';
+import { type Integrity, runChecked, runChild } from './childRun.ts';
+import { compiledScript } from './compiled.ts';
 import { CONTENDERS, LIFECYCLE_LINES } from './contenders/index.ts';
 import { type Spread, round, roundSpread, spread } from './spread.ts';
 import { tempDir } from './tempDir.ts';
 import { type WorkloadOptions, isAuditRecord, recordsOf, sessionId } from './workload.ts';
 
 export const NAMES = Object.keys(CONTENDERS);
-const RUNNER = benchScript('./runContender.ts');
+/** Each contender run is the compiled runContender.ts (see compiled.ts). */
+const runner = () => compiledScript('./runContender.ts');
 
 export interface Run {
   ms: number;
@@ -35,7 +37,7 @@ export function contenderRounds(workload: WorkloadOptions, rounds: number, integ
   for (let r = 0; r < rounds; r++) {
     const order = [...NAMES.slice(r % NAMES.length), ...NAMES.slice(0, r % NAMES.length)];
     for (const name of order) {
-      const { measured, check } = runChecked<Omit<Run, 'check'>>(`${name}, round ${r + 1}`, (dir) => [RUNNER, name, dir, String(workload.records), String(workload.sessions)], checkOf(name, workload), integrity);
+      const { measured, check } = runChecked<Omit<Run, 'check'>>(`${name}, round ${r + 1}`, (dir) => [runner(), name, dir, String(workload.records), String(workload.sessions)], checkOf(name, workload), integrity);
       runs[name]!.push({ ...measured, check });
     }
     log(`  round ${r + 1}: ${order.map((name) => `${name} ${Math.round(runs[name]!.at(-1)!.ms)} ms`).join(', ')} (load ${round(loadavg()[0]!)})`);
@@ -50,7 +52,7 @@ export const SEMI_SPACE = '--max-semi-space-size=8';
 export function cappedMemory(workload: WorkloadOptions, integrity: Integrity): Record<string, number> {
   const rss: Record<string, number> = {};
   for (const name of NAMES) {
-    rss[name] = runChecked<{ rss_mib: number }>(`${name}, ${SEMI_SPACE}`, (dir) => [SEMI_SPACE, RUNNER, name, dir, String(workload.records), String(workload.sessions)], checkOf(name, workload), integrity).measured.rss_mib;
+    rss[name] = runChecked<{ rss_mib: number }>(`${name}, ${SEMI_SPACE}`, (dir) => [SEMI_SPACE, runner(), name, dir, String(workload.records), String(workload.sessions)], checkOf(name, workload), integrity).measured.rss_mib;
   }
   return rss;
 }
@@ -60,7 +62,7 @@ export function pacedDelays(workload: WorkloadOptions): Record<string, number> {
   const delays: Record<string, number> = {};
   for (const name of NAMES) {
     const dir = tempDir();
-    delays[name] = runChild<{ loop_p99_ms: number }>([RUNNER, name, dir, String(workload.records), String(workload.sessions), '--paced']).loop_p99_ms;
+    delays[name] = runChild<{ loop_p99_ms: number }>([runner(), name, dir, String(workload.records), String(workload.sessions), '--paced']).loop_p99_ms;
     rmSync(dir, { recursive: true, force: true });
   }
   return delays;
