@@ -65,6 +65,20 @@ const seqs = [];
 for await (const { record } of readSession(dir, 'app-1')) seqs.push(record.seq);
 console.log(JSON.stringify({ seqs: seqs.length, last: seqs.at(-1), problems: await verifySession(dir, 'app-1') }));
 `;
+/** A processor of the app's own: records go through the OTel SDK, which the library loads only then. */
+const SDK_APP_BODY = `
+const dir = process.argv[2];
+const seen = [];
+const processor = { onEmit(record) { seen.push([record.eventName, record.resource.attributes['service.name']]); }, forceFlush: async () => {}, shutdown: async () => {} };
+const logging = createSessionLogging({ dir, env: {}, defaultLevel: 'full', processors: [processor] });
+const log = logging.open('app-2');
+log.emit('output', 'through the SDK');
+log.setLevel('spawns');
+await logging.shutdown();
+console.log(JSON.stringify(seen.filter(([event]) => event !== 'session.created')));
+`;
+const SDK_ESM_APP = `import { createSessionLogging } from 'otel-session-logs';\n${SDK_APP_BODY}`;
+const SDK_CJS_APP = `const { createSessionLogging } = require('otel-session-logs');\n(async () => {${SDK_APP_BODY}})();`;
 const ESM_APP = `import { createSessionLogging, readSession, verifySession } from 'otel-session-logs';\n${APP_BODY}`;
 const CJS_APP = `const { createSessionLogging, readSession, verifySession } = require('otel-session-logs');\n(async () => {${APP_BODY}})();`;
 
@@ -157,10 +171,20 @@ describe('the packed tarball, installed in a fresh project outside the repositor
         assert.doesNotMatch(run1.stderr, /Warning/, 'no experimental warning for require() of the package');
       });
 
-      it('the library entry loads neither fastify nor commander; ./server does load fastify', () => {
+      it('an app with a processor of its own gets SDK records: the SDK is loaded when needed, ESM and require()', () => {
+        for (const [file, text] of [['sdk-app.mjs', SDK_ESM_APP], ['sdk-app.cjs', SDK_CJS_APP]] as const) {
+          writeFileSync(join(project, file), text);
+          const result = run(runtime().node, file, [tempDir('osl-sdk-')], project);
+          assert.deepEqual(JSON.parse(ok(result, `${runtime().name}: ${file}`)), [['output', 'otel-session-logs'], ['log_level.changed', 'otel-session-logs'], ['session.terminated', 'otel-session-logs']], file);
+          assert.doesNotMatch(result.stderr, /Warning/, `${file}: no warning for loading the SDK on first use`);
+        }
+      });
+
+      it('the library entry loads only @opentelemetry/api, neither fastify nor commander; ./server does load fastify', () => {
         writeFileSync(join(project, 'probe.cjs'), PROBE);
         const library = JSON.parse(ok(run(runtime().node, 'probe.cjs', ['otel-session-logs'], project), 'probe of .')) as string[];
-        assert.ok(library.includes('@opentelemetry/sdk-logs'), `the probe sees packages: ${library.join(', ')}`);
+        // The SDK is loaded when a pipeline needs it (the SDK apps above), not by the entry.
+        assert.deepEqual(library, ['@opentelemetry/api', 'otel-session-logs'], 'what the entry loads');
         assert.deepEqual(library.filter((name) => name === 'fastify' || name === 'commander'), []);
         for (const entry of ['otel-session-logs/processors', 'otel-session-logs/exporters']) {
           const loaded = JSON.parse(ok(run(runtime().node, 'probe.cjs', [entry], project), `probe of ${entry}`)) as string[];
