@@ -12,13 +12,13 @@ interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[
 const AREAS: Array<[string, RegExp]> = [
   ['garbage collection', /^\(garbage collector\)/],
   ['idle (waiting for I/O)', /^\(idle\)/],
-  ['audit chain (sha256)', /node:internal\/crypto|\bauditChain\.ts/],
-  ['line format', /\bformat\/formatLine\.ts|\bformat\/formatTimestamp\.ts|\bbench\/sameLine\.ts/],
+  ['audit chain (sha256)', /node:internal\/crypto|\bauditChain\.[jt]s/],
+  ['line format', /\bformat\/formatLine\.[jt]s|\bformat\/formatTimestamp\.[jt]s|\bbench\/sameLine\.[jt]s/],
   ['write path (buffers, chunks, files)', /\bstorage\/|utf8Write|byteLength|writeBuffer|writeString|node:buffer|node:internal\/buffer|node:fs|sonic-boom/],
   ['facade and level check', /(^| )src\/|(^| )processors\/|@opentelemetry\/api\/|hrTime|node:internal\/perf/],
   ['OTel SDK record', /@opentelemetry\/sdk-logs|@opentelemetry\/core|@opentelemetry\/resources/],
   ['pino', /node_modules\/pino\//],
-  ['the workload itself (bodies, attributes)', /bench\/workload\.ts|bench\/runContender\.ts/],
+  ['the workload itself (bodies, attributes)', /bench\/workload\.[jt]s|bench\/runContender\.[jt]s/],
   ['contender glue', /bench\/contenders\//],
   ['module loading and start-up', /node:internal\/modules|amaro|wasm|bootstrap|compile|node_modules\/(ajv|smol-toml|fastify|commander)/],
 ];

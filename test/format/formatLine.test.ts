@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { eventPart } from '../../format/formatLine.ts';
 import { formatTimestamp } from '../../format/formatTimestamp.ts';
 import { nextChain, splitChainedLine } from '../../format/auditChain.ts';
 import { createSessionLogging } from '../../src/index.ts';
@@ -78,5 +79,18 @@ describe('JSONL line serialization', () => {
     }
     assert.equal(JSON.parse(readFileSync(join(root, 'ser', 'metadata.json'), 'utf8')).chain_head, previous);
     assert.ok(system.every((line) => !('chain' in JSON.parse(line))));
+  });
+});
+
+describe('eventPart', () => {
+  it('gives each combination of event, category, tier and severity its own part, however they interleave', () => {
+    const events = ['output', 'input', 'we"ird\\event', 'é'];
+    const values = { category: ['system', 'audit'], tier: ['spawns', 'full'], severity: ['INFO', 'WARN', '9'] };
+    for (let round = 0; round < 2; round++) { // the second round is served from the cache
+      for (const event of events) for (const category of values.category) for (const tier of values.tier) for (const severity of values.severity) {
+        const part = eventPart(event, category, tier, severity);
+        assert.deepEqual(JSON.parse(`{"event":${part}"x":0}`), { event, category, tier, severity, x: 0 });
+      }
+    }
   });
 });
