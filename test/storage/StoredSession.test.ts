@@ -54,7 +54,8 @@ describe('StoredSession', () => {
   });
 
   it('reserves seqs in metadata.json ahead of use, and asks for more once fewer than half a reservation are left', async () => {
-    const s = store();
+    let now = NOW.getTime();
+    const s = store({ clock: () => new Date((now += 10_000)) }); // reservations far apart in time keep their size
     const session = s.open('res');
     const reservedAfter = async (seqs: number) => {
       while (session.seq < seqs) session.nextSeq();
@@ -66,6 +67,28 @@ describe('StoredSession', () => {
     assert.equal(await reservedAfter(513), 513 + 1024);
     assert.equal(await reservedAfter(1025), 513 + 1024);
     assert.equal(await reservedAfter(1026), 1026 + 1024);
+  });
+
+  it('doubles the reservation when the one before lasted less than 250 ms, and halves it when one lasted over 2 s', async () => {
+    let now = NOW.getTime();
+    const s = store({ clock: () => new Date(now) });
+    const session = s.open('rate');
+    const reservedAfter = async (seqs: number) => {
+      while (session.seq < seqs) session.nextSeq();
+      await s.drain();
+      return readMetadata(s.root, 'rate').seq_reserved as number;
+    };
+    assert.equal(await reservedAfter(0), 1024);
+    now += 1000;
+    assert.equal(await reservedAfter(513), 513 + 1024, 'the one made at opening lasted 1 s: the same size');
+    now += 100;
+    assert.equal(await reservedAfter(1026), 1026 + 2048, 'the one before lasted 100 ms');
+    now += 100;
+    assert.equal(await reservedAfter(2051), 2051 + 4096);
+    now += 3000;
+    assert.equal(await reservedAfter(4100), 4100 + 2048, 'the one before lasted 3 s');
+    now += 1000;
+    assert.equal(await reservedAfter(5125), 5125 + 2048, 'between 250 ms and 2 s: the same size');
   });
 
   it('continues seq after a clean close and reopen, with no gap and no crash loss', async () => {
