@@ -71,6 +71,7 @@ const DROPPED = 2;
 
 interface Chunk {
   rotate: false;
+  /** Its bytes; grows while no write has touched it (appendToQueued). */
   data: Buffer;
   pooled: Buffer | undefined;
   file: ActiveFile;
@@ -281,6 +282,7 @@ export class StreamWriter implements SyncTarget {
       ({ text, lastChain } = chainLines(builder.lines, base));
       this.o.chain!.head = lastChain;
     }
+    if (this.appendToQueued(file, builder, text, lastChain)) return;
     const { data, pooled } = this.encode(text, builder.chars);
     this.o.memory.buffered += data.length - builder.chars;
     this.queue.push({
@@ -289,6 +291,32 @@ export class StreamWriter implements SyncTarget {
     });
     file.end += data.length;
     this.queuedBytes += data.length;
+  }
+
+  /**
+   * Lines sealed while the chunk before them still waits go into that chunk when its buffer
+   * has room: one write instead of one per turn of the event loop for a busy session. Only a
+   * chunk no write has touched, at the end of the queue and of its file, takes more lines.
+   */
+  private appendToQueued(file: ActiveFile, builder: Builder, text: string, lastChain: string): boolean {
+    const tail = this.queue.at(-1);
+    if (tail === undefined || tail.rotate || tail.file !== file || tail.state !== QUEUED || tail.tried || tail.writing > 0 || tail.pooled === undefined) return false;
+    const used = tail.data.length;
+    const size = tail.pooled.length;
+    if (tail.position + used !== file.end || used + builder.chars > size) return false;
+    const written = tail.pooled.write(text, used);
+    if (used + written >= size - 3 && written !== Buffer.byteLength(text)) return false; // it did not all fit
+    tail.data = tail.pooled.subarray(0, used + written);
+    tail.last = builder.last;
+    tail.count += builder.count;
+    if (tail.lines !== undefined) {
+      for (const line of builder.lines!) tail.lines.push(line);
+      tail.lastChain = lastChain;
+    }
+    this.o.memory.buffered += written - builder.chars;
+    file.end += written;
+    this.queuedBytes += written;
+    return true;
   }
 
   /**

@@ -110,12 +110,11 @@ describe('StreamWriter', () => {
   it('keeps chunks in append order: one write under way at a time, each at the offset it got when sealed', async () => {
     const h = heldWrites();
     const { q } = h;
-    chunk(h.writer, 1, 3);
-    chunk(h.writer, 4, 6);
-    chunk(h.writer, 7, 9);
     const positions: number[] = [];
-    for (let i = 0; i < 3; i++) {
+    chunk(h.writer, 1, 3);
+    for (const next of [[4, 6], [7, 9], undefined] as Array<[number, number] | undefined>) {
       const write = await q.next('write');
+      if (next !== undefined) chunk(h.writer, next[0], next[1]); // sealed while the write before it is under way
       assert.equal(q.held('write').length, 1, 'the pump writes one chunk at a time');
       positions.push(positionOf(write));
       await write.complete();
@@ -125,6 +124,47 @@ describe('StreamWriter', () => {
     assert.deepEqual(seqsIn(h.path), range(1, 9));
     assert.equal(h.stats.records, 9);
     assert.deepEqual(h.writer.activeState().last_seq, 9);
+  });
+
+  it('puts lines sealed behind a chunk that waits into that chunk, while its buffer has room: one write, not one per seal', async () => {
+    const h = heldWrites();
+    const { q } = h;
+    chunk(h.writer, 1, 3); // its write starts at once and is held
+    chunk(h.writer, 4, 6);
+    chunk(h.writer, 7, 9); // joins 4-6, which no write has touched
+    const first = await q.next('write');
+    await first.complete();
+    const second = await q.next('write');
+    assert.equal(positionOf(second), bytesOf(1, 3));
+    assert.equal((second.args[1] as Buffer).length, bytesOf(4, 9), 'one write for 4-9');
+    chunk(h.writer, 10, 12); // 4-9 is being written: a chunk of its own
+    await second.complete();
+    const third = await q.next('write');
+    assert.equal(positionOf(third), bytesOf(1, 9));
+    await third.complete();
+    await h.writer.idle();
+    assert.deepEqual(seqsIn(h.path), range(1, 12));
+    assert.equal(h.stats.records, 12);
+    assert.equal(h.memory.buffered, 0);
+  });
+
+  it('starts a new chunk when the one that waits has no room left in its pooled buffer', async () => {
+    const h = heldWrites();
+    const { q } = h;
+    chunk(h.writer, 1, 1);
+    const body = 'x'.repeat(1500); // three lines of ~1.5 KB do not fit one 4 KiB buffer
+    for (let seq = 2; seq <= 4; seq++) {
+      h.writer.append(line(seq, body), seq);
+      h.writer.seal();
+    }
+    const bytes = (seqs: number[]) => seqs.reduce((sum, seq) => sum + Buffer.byteLength(seq === 1 ? line(1) : line(seq, body)) + 1, 0);
+    for (const seqs of [[1], [2, 3], [4]]) {
+      const write = await q.next('write');
+      assert.equal((write.args[1] as Buffer).length, bytes(seqs), `one write for ${seqs.join(', ')}`);
+      await write.complete();
+    }
+    await h.writer.idle();
+    assert.deepEqual(seqsIn(h.path), range(1, 4));
   });
 
   it('continues a short write where it stopped, so a chunk is complete before the next one starts', async () => {
@@ -223,10 +263,11 @@ describe('StreamWriter', () => {
     const { q } = h;
     chunk(h.writer, 1, 3);
     chunk(h.writer, 4, 6);
-    chunk(h.writer, 7, 9);
     await (await q.next('write')).complete();
+    const second = await q.next('write');
+    chunk(h.writer, 7, 9); // sealed while 4-6 is being written
     // The disk fills up 10 bytes into the second chunk: part of a line is left in the file.
-    await (await q.next('write')).fail('ENOSPC', { written: 10 });
+    await second.fail('ENOSPC', { written: 10 });
     const third = await q.next('write');
     assert.equal(positionOf(third), bytesOf(1, 3), 'the third chunk takes the failed one\'s place');
     await third.complete();
@@ -449,12 +490,16 @@ describe('StreamWriter', () => {
     const h = heldWrites({ chained: true });
     const { q } = h;
     const open = (seq: number) => line(seq).slice(0, -1);
-    for (const [first, last] of [[1, 2], [3, 4], [5, 6]]) {
-      for (let seq = first!; seq <= last!; seq++) h.writer.append(open(seq), seq);
+    const seal = (first: number, last: number) => {
+      for (let seq = first; seq <= last; seq++) h.writer.append(open(seq), seq);
       h.writer.seal(); // each chunk is chained from the one before when sealed
-    }
+    };
+    seal(1, 2);
+    seal(3, 4);
     await (await q.next('write')).complete();
-    await (await q.next('write')).fail('EIO'); // 3-4 lost: 5-6 was chained after them
+    const second = await q.next('write');
+    seal(5, 6); // chained after 3-4, which is being written
+    await second.fail('EIO'); // 3-4 lost: 5-6 was chained after them
     await (await q.next('write')).complete();
     await h.writer.idle();
     assert.deepEqual(h.drops.map((d) => [d.first, d.last, d.chainAfter]), [[3, 4, undefined]]);
@@ -467,6 +512,28 @@ describe('StreamWriter', () => {
     }
     assert.deepEqual(lines.map((l) => (JSON.parse(l) as { seq: number }).seq), [1, 2, 5, 6]);
     assert.equal(h.writer.writtenChain, previous);
+  });
+
+  it('chains lines that join a chunk that waits on from its last line', async () => {
+    const h = heldWrites({ chained: true });
+    const { q } = h;
+    const open = (seq: number) => line(seq).slice(0, -1);
+    for (const [first, last] of [[1, 2], [3, 4], [5, 6]]) {
+      for (let seq = first!; seq <= last!; seq++) h.writer.append(open(seq), seq);
+      h.writer.seal(); // 5-6 joins 3-4
+    }
+    await (await q.next('write')).complete();
+    await (await q.next('write')).complete();
+    await h.writer.idle();
+    const lines = readFileSync(h.path, 'utf8').split('\n').filter((l) => l !== '');
+    let previous = '';
+    for (const text of lines) {
+      const split = splitChainedLine(text)!;
+      assert.equal(split.chain, nextChain(previous, split.hashed));
+      previous = split.chain;
+    }
+    assert.deepEqual(lines.map((l) => (JSON.parse(l) as { seq: number }).seq), range(1, 6));
+    assert.equal(h.writer.activeState().last_chain, previous);
   });
 
   it('writes synchronously past the high-water mark (backpressure), in order', () => {
