@@ -78,6 +78,8 @@ export function buildSummary(input: ReportInput) {
     { name: 'otel_stock/ours CPU', target: '>= 1.5', value: ratios?.cpu.otel_stock_vs_ours?.median ?? null, met: (v: number) => v >= 1.5 },
     // The target is for 1,000,000 records; a smaller run's figure is shown, not judged.
     { name: `peak RSS of ours, MiB (${input.records.toLocaleString('en')} records)`, target: '<= 150 at 1M', value: contenders.ours?.rss_mib ?? null, met: (v: number) => (input.records >= 1_000_000 ? v <= 150 : null) },
+    // The same with V8's young generation capped (the memory section), where what a contender keeps shows rather than how far V8 let the heap grow.
+    { name: `the same, ${SEMI_SPACE}`, target: '<= 150 at 1M', value: contenders.ours?.rss_mib_semi8 ?? null, met: (v: number) => (input.records >= 1_000_000 ? v <= 150 : null) },
     { name: 'filtered-out emit, ns', target: '<= 10', value: filtered ? round(filtered.ours) : null, met: (v: number) => v <= 10 },
     { name: `lost + duplicated, ${checkedRuns} runs checked`, target: '0', value: checkedRuns > 0 ? integrity.lost + integrity.duplicated : null, met: (v: number) => v === 0 },
   ].map(({ name, target, value, met }) => ({ name, target, value, met: value === null ? null : met(value) as boolean | null }));
