@@ -282,7 +282,7 @@ export class StreamWriter implements SyncTarget {
       ({ text, lastChain } = chainLines(builder.lines, base));
       this.o.chain!.head = lastChain;
     }
-    if (this.appendToQueued(file, builder, text, lastChain)) return;
+    if (this.appendToQueued(file, builder, text, base, lastChain)) return;
     const { data, pooled } = this.encode(text, builder.chars);
     this.o.memory.buffered += data.length - builder.chars;
     this.queue.push({
@@ -298,9 +298,10 @@ export class StreamWriter implements SyncTarget {
    * has room: one write instead of one per turn of the event loop for a busy session. Only a
    * chunk no write has touched, at the end of the queue and of its file, takes more lines.
    */
-  private appendToQueued(file: ActiveFile, builder: Builder, text: string, lastChain: string): boolean {
+  private appendToQueued(file: ActiveFile, builder: Builder, text: string, base: string, lastChain: string): boolean {
     const tail = this.queue.at(-1);
     if (tail === undefined || tail.rotate || tail.file !== file || tail.state !== QUEUED || tail.tried || tail.writing > 0 || tail.pooled === undefined) return false;
+    if (tail.lines !== undefined && base !== tail.lastChain) return false; // chained from elsewhere (a drop reset the head): kept apart
     const used = tail.data.length;
     const size = tail.pooled.length;
     if (tail.position + used !== file.end || used + builder.chars > size) return false;
