@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { appendChain, nextChain } from '../format/auditChain.ts';
 import { type Stream, activeFileName, segmentFileName } from '../format/fileNames.ts';
 import type { ActiveFileState, SegmentInfo } from '../format/sessionMetadata.ts';
 import { ActiveFile } from './ActiveFile.ts';
@@ -7,10 +6,9 @@ import type { BufferPool } from './BufferPool.ts';
 import type { FdBudget } from './FdBudget.ts';
 import type { FileSystem } from './FileSystem.ts';
 import type { GroupCommit, SyncTarget } from './GroupCommit.ts';
+import { type Builder, CHAIN_SUFFIX_BYTES, type Chunk, DROPPED, type Item, QUEUED, type RotateMarker, WRITTEN, chainLines, encodeChunk, extendChunk } from './Chunk.ts';
+import { SeqProgress } from './SeqProgress.ts';
 import type { WriterStats } from './WriterStats.ts';
-
-/** `,"chain":"<64 hex>"}`: what a chained line adds to its open form. */
-const CHAIN_SUFFIX_BYTES = 76;
 
 export interface StreamWriterOptions {
   dir: string;
@@ -45,65 +43,6 @@ export interface StreamWriterOptions {
   onFault(error: NodeJS.ErrnoException | null): void;
 }
 
-/** Lines gathered for the next chunk. */
-interface Builder {
-  /** The lines so far, each ended by a newline (system stream): encoded once, when sealed. */
-  text: string;
-  /** Chained streams keep open lines until sealing, when the chain is computed. */
-  lines: string[] | undefined;
-  /**
-   * UTF-16 length of the chunk (newlines and chain values included), what the chunk's
-   * bytes are reckoned at until it is encoded: a UTF-16 unit is 1 to 3 bytes of UTF-8, so
-   * the bytes are at least this and at most 3 times it. Measuring each line's bytes
-   * (Buffer.byteLength) flattened every line one more time: ~8% of the CPU of writing files.
-   */
-  chars: number;
-  /** Bytes it will have, counted line by line: set when the active file is near maxFileSize, where 3x chars could pass it. */
-  bytes: number | undefined;
-  count: number;
-  first: number;
-  last: number;
-}
-
-const QUEUED = 0;
-const WRITTEN = 1;
-const DROPPED = 2;
-
-interface Chunk {
-  rotate: false;
-  /** Its bytes; grows while no write has touched it (appendToQueued). */
-  data: Buffer;
-  pooled: Buffer | undefined;
-  file: ActiveFile;
-  /** Fixed when the chunk is sealed; every write of it, sync or async, goes here. */
-  position: number;
-  first: number;
-  last: number;
-  count: number;
-  lastChain: string;
-  /** Chained streams: the open lines, and the chain value they were chained from (re-chained before the first write if a line before them was dropped). */
-  lines: string[] | undefined;
-  base: string;
-  state: number;
-  /** Asynchronous writes under way (its buffer may not be reused until 0). */
-  writing: number;
-  /** A write of it was tried: a failure may have left part of it in the file. */
-  tried: boolean;
-}
-
-interface RotateMarker {
-  rotate: true;
-  /** Renamed (or given up) already, by the synchronous path. */
-  done: boolean;
-  /** The file being closed as segment `number`. */
-  file: ActiveFile;
-  next: ActiveFile;
-  number: number;
-}
-
-type Item = Chunk | RotateMarker;
-type Waiter = { seq: number; resolve: () => void; reject: (error: Error) => void };
-
 /**
  * Appends the lines of one stream (system or audit) of one session. Lines are encoded into
  * chunks; each chunk gets its file and offset once, when sealed, and one asynchronous pump
@@ -134,22 +73,18 @@ export class StreamWriter implements SyncTarget {
   /** Files with written data not yet fdatasync'ed (the active file, and one being rotated). */
   private readonly unsynced = new Set<ActiveFile>();
   private lastAppended = 0;
-  /** Every seq of this stream up to here is written or dropped. */
-  private settledSeq = 0;
+  private readonly progress: SeqProgress;
   /**
    * Chained streams: the chain value after the last line written (what metadata.json records
    * as chain_head). Lines lost with a replaced file stay in it: they were written.
    */
   writtenChain = '';
-  /** ... and fdatasync'ed (fsync streams). */
-  private durableSeq = 0;
-  private settledWaiters: Waiter[] = [];
-  private durableWaiters: Waiter[] = [];
   private idleWaiters: Array<() => void> = [];
 
   constructor(options: StreamWriterOptions) {
     this.o = options;
     this.stream = options.stream;
+    this.progress = new SeqProgress(options.groupCommit !== undefined);
   }
 
   get activePath(): string {
@@ -171,7 +106,7 @@ export class StreamWriter implements SyncTarget {
     file.ino = state.ino;
     this.file = file;
     this.nextSegment = nextSegment;
-    this.settledSeq = this.durableSeq = Math.max(this.settledSeq, state.last_seq);
+    this.progress.resume(state.last_seq);
     for (const builder of this.unsealed.splice(0)) this.enqueue(builder);
     this.pump();
   }
@@ -283,7 +218,7 @@ export class StreamWriter implements SyncTarget {
       this.o.chain!.head = lastChain;
     }
     if (this.appendToQueued(file, builder, text, base, lastChain)) return;
-    const { data, pooled } = this.encode(text, builder.chars);
+    const { data, pooled } = encodeChunk(this.o.pool, text, builder.chars);
     this.o.memory.buffered += data.length - builder.chars;
     this.queue.push({
       rotate: false, data, pooled, file, position: file.end,
@@ -302,38 +237,13 @@ export class StreamWriter implements SyncTarget {
     const tail = this.queue.at(-1);
     if (tail === undefined || tail.rotate || tail.file !== file || tail.state !== QUEUED || tail.tried || tail.writing > 0 || tail.pooled === undefined) return false;
     if (tail.lines !== undefined && base !== tail.lastChain) return false; // chained from elsewhere (a drop reset the head): kept apart
-    const used = tail.data.length;
-    const size = tail.pooled.length;
-    if (tail.position + used !== file.end || used + builder.chars > size) return false;
-    const written = tail.pooled.write(text, used);
-    if (used + written >= size - 3 && written !== Buffer.byteLength(text)) return false; // it did not all fit
-    tail.data = tail.pooled.subarray(0, used + written);
-    tail.last = builder.last;
-    tail.count += builder.count;
-    if (tail.lines !== undefined) {
-      for (const line of builder.lines!) tail.lines.push(line);
-      tail.lastChain = lastChain;
-    }
+    if (tail.position + tail.data.length !== file.end) return false;
+    const written = extendChunk(tail, builder, text, lastChain);
+    if (written === undefined) return false;
     this.o.memory.buffered += written - builder.chars;
     file.end += written;
     this.queuedBytes += written;
     return true;
-  }
-
-  /**
-   * One encoding per chunk, into a pooled buffer when it fits. Buffer#write stops at the
-   * last whole character that fits, which leaves at most 3 bytes unused: a write that ends
-   * further from the end wrote everything.
-   */
-  private encode(text: string, chars: number): { data: Buffer; pooled: Buffer | undefined } {
-    const size = this.o.pool.size;
-    if (chars <= size) {
-      const pooled = this.o.pool.take();
-      const written = pooled.write(text, 0);
-      if (written < size - 3 || written === Buffer.byteLength(text)) return { data: pooled.subarray(0, written), pooled };
-      this.o.pool.give(pooled);
-    }
-    return { data: Buffer.from(text), pooled: undefined };
   }
 
   /** Close the active file as the next numbered segment (once its chunks are written) and start a new one. */
@@ -471,20 +381,13 @@ export class StreamWriter implements SyncTarget {
     }
     // Dropped records are settled too: their durability waiters learn of them through the next wave.
     this.o.groupCommit?.mark(this);
-    this.advanceSettled(chunk.last);
+    this.progress.settle(chunk.last);
   }
 
   /** Queued chunks of `file` start `bytes` earlier (a chunk before them was dropped, or the file was lost). */
   private shiftQueued(file: ActiveFile, bytes: number): void {
     file.end -= bytes;
     for (const item of this.queue) if (!item.rotate && item.file === file && item.state === QUEUED) item.position -= bytes;
-  }
-
-  private advanceSettled(seq: number): void {
-    if (seq > this.settledSeq) this.settledSeq = seq;
-    if (!this.o.groupCommit) this.durableSeq = this.settledSeq;
-    this.settledWaiters = resolveUpTo(this.settledWaiters, this.settledSeq);
-    this.durableWaiters = resolveUpTo(this.durableWaiters, this.durableSeq);
   }
 
   /** The active file was deleted or replaced: what we wrote to it since the last check may be gone. */
@@ -572,7 +475,7 @@ export class StreamWriter implements SyncTarget {
 
   /** SyncTarget: fdatasync every file with written data, then count what it covers as durable. */
   syncWave(done: () => void): void {
-    const target = this.settledSeq;
+    const target = this.progress.settled;
     const files = [...this.unsynced];
     this.unsynced.clear();
     let left = files.length;
@@ -583,12 +486,8 @@ export class StreamWriter implements SyncTarget {
         // succeed without the data. Those waiting are told; the lines stay counted as written.
         this.o.stats.errors++;
         this.o.onFault(failed);
-        const error = failed;
-        this.durableWaiters = this.durableWaiters.filter((waiter) => waiter.seq > target || (waiter.reject(error), false));
-      } else {
-        this.durableWaiters = resolveUpTo(this.durableWaiters, target);
       }
-      if (target > this.durableSeq) this.durableSeq = target;
+      this.progress.syncedThrough(target, failed);
       done();
     };
     if (left === 0) return finish();
@@ -676,7 +575,7 @@ export class StreamWriter implements SyncTarget {
       this.o.stats.dropped += builder.count;
       this.o.onDropped(builder.first, builder.last, builder.count, error.code ?? error.message, undefined, !this.faulted);
       this.faulted = true;
-      this.advanceSettled(builder.last);
+      this.progress.settle(builder.last);
     }
   }
 
@@ -702,10 +601,7 @@ export class StreamWriter implements SyncTarget {
   /** Resolves when every line appended so far is written or dropped (and fdatasync'ed when `durable`). */
   waitFor(durable: boolean): Promise<void> {
     this.seal();
-    const seq = this.lastAppended;
-    const reached = durable ? this.durableSeq : this.settledSeq;
-    if (seq <= reached) return Promise.resolve();
-    return new Promise((resolve, reject) => (durable ? this.durableWaiters : this.settledWaiters).push({ seq, resolve, reject }));
+    return this.progress.waitFor(this.lastAppended, durable);
   }
 
   /** Resolves when nothing is queued or under way. */
@@ -721,25 +617,4 @@ export class StreamWriter implements SyncTarget {
     await this.waitFor(true).catch(() => {});
     await this.file?.close();
   }
-}
-
-function resolveUpTo(waiters: Waiter[], seq: number): Waiter[] {
-  if (waiters.length === 0) return waiters;
-  const left: Waiter[] = [];
-  for (const waiter of waiters) {
-    if (waiter.seq <= seq) waiter.resolve();
-    else left.push(waiter);
-  }
-  return left;
-}
-
-/** Chain open audit lines from `base`: the text to write and the chain value after the last line. */
-function chainLines(lines: readonly string[], base: string): { text: string; lastChain: string } {
-  let head = base;
-  let text = '';
-  for (const open of lines) {
-    head = nextChain(head, open + '}');
-    text += appendChain(open, head) + '\n';
-  }
-  return { text, lastChain: head };
 }
