@@ -1,5 +1,5 @@
-import type { Compression } from '../format/fileNames.ts';
-import { compressSegment } from './compressSegment.ts';
+import { type Compression, compressedFileName } from '../format/fileNames.ts';
+import { CompressionError, compressSegment } from './compressSegment.ts';
 import type { FileSystem } from './FileSystem.ts';
 
 export interface SegmentCompressorOptions {
@@ -23,6 +23,8 @@ export class SegmentCompressor {
   private readonly o: SegmentCompressorOptions;
   private readonly queue: string[] = [];
   private readonly failed: string[] = [];
+  /** Temp files of failed compressions that could not be removed then (a full disk fails unlink too, here and in fault tests). */
+  private readonly strays = new Set<string>();
   private running: string | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private delay: number;
@@ -53,12 +55,14 @@ export class SegmentCompressor {
     this.run();
   }
 
-  /** The cap removed a segment: forget it. */
+  /** The cap removed a segment: forget it (and a temp file a failed compression of it left). */
   forget(plainPath: string): void {
     for (const list of [this.queue, this.failed]) {
       const at = list.indexOf(plainPath);
       if (at !== -1) list.splice(at, 1);
     }
+    const tmp = compressedFileName(plainPath, this.o.compression) + '.tmp';
+    if (this.strays.has(tmp)) void this.removeStrays([tmp]);
   }
 
   private run(): void {
@@ -78,6 +82,7 @@ export class SegmentCompressor {
       },
       (error: Error) => {
         this.running = undefined;
+        if (error instanceof CompressionError) this.strays.add(error.tmpLeft);
         this.failed.push(next);
         this.o.onFailed(next, error);
         this.scheduleRetry();
@@ -109,5 +114,18 @@ export class SegmentCompressor {
     this.queue.push(...this.failed.splice(0));
     this.run();
     await this.idle();
+    await this.removeStrays();
+  }
+
+  /**
+   * Remove temp files left by failed compressions of segments no longer tried (a retry
+   * writes its temp file over the old one): one that cannot go yet stays listed, and
+   * reopening removes any .tmp too.
+   */
+  private async removeStrays(paths: Iterable<string> = this.strays): Promise<void> {
+    await Promise.all([...paths].map((tmp) => this.o.fs.promises.unlink(tmp).then(
+      () => this.strays.delete(tmp),
+      (error: NodeJS.ErrnoException) => error.code === 'ENOENT' && this.strays.delete(tmp),
+    )));
   }
 }

@@ -12,11 +12,24 @@ function compressor(compression: Exclude<Compression, 'none'>): NodeJS.ReadWrite
   return compression === 'gzip' ? zlib.createGzip() : zlib.createZstdCompress();
 }
 
+/** A compression failed and so did removing its temp file (`tmpLeft`): someone must remove it later. */
+export class CompressionError extends Error {
+  readonly code: string | undefined;
+  readonly tmpLeft: string;
+
+  constructor(cause: Error, tmpLeft: string) {
+    super(cause.message, { cause });
+    this.code = (cause as NodeJS.ErrnoException).code;
+    this.tmpLeft = tmpLeft;
+  }
+}
+
 /**
  * Compress a rotated segment off the hot path: stream into `<target>.tmp` (never through a
  * link), fsync, rename to `<target>`, then remove the plain file. A crash leaves either the
  * plain segment or the complete compressed one (plus a stray .tmp that reopening removes);
- * a failure (a full disk) removes the temp file and leaves the plain segment.
+ * a failure (a full disk) removes the temp file and leaves the plain segment (if the temp
+ * file cannot be removed either, the error is a CompressionError naming it).
  */
 export async function compressSegment(fs: FileSystem, plainPath: string, compression: Exclude<Compression, 'none'>): Promise<{ path: string; bytes: number }> {
   const target = compressedFileName(plainPath, compression);
@@ -35,8 +48,8 @@ export async function compressSegment(fs: FileSystem, plainPath: string, compres
     }
     await fs.promises.rename(tmp, target);
   } catch (error) {
-    await fs.promises.unlink(tmp).catch(() => {});
-    throw error;
+    const left = await fs.promises.unlink(tmp).then(() => false, (unlinkError: NodeJS.ErrnoException) => unlinkError.code !== 'ENOENT');
+    throw left ? new CompressionError(error as Error, tmp) : error;
   }
   // From here the compressed file is the segment: a plain copy left behind is superseded
   // (readers skip it, reopening removes it), so a failure to remove it is not a failure.

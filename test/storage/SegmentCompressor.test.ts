@@ -74,6 +74,23 @@ describe('SegmentCompressor', () => {
     await c.close();
   });
 
+  it('removes a .tmp whose removal failed with the write, once it can: at the next retry or at close, even if the segment was dropped meanwhile', async () => {
+    const dir = tempDir();
+    const plain = plainSegment(dir, 1);
+    const faulty = new FaultyFileSystem();
+    faulty.fail('ENOSPC', ['stream', 'promises']); // the write of the .tmp fails, and so does its unlink
+    const { c, outcomes, nth } = compressor(faulty.fs);
+    c.add(plain);
+    await nth(1);
+    await c.idle();
+    assert.deepEqual(outcomes, [{ plain, error: 'ENOSPC' }]);
+    assert.deepEqual(tmpFiles(dir), ['system.000001.jsonl.gz.tmp'], 'the fault left it');
+    c.forget(plain); // the size cap removed the segment: it is not compressed again
+    faulty.heal();
+    await c.close();
+    assert.deepEqual(tmpFiles(dir), []);
+  });
+
   for (const step of ['handle.sync', 'promises.rename']) {
     it(`keeps the plain segment and leaves no .tmp when ${step} fails`, async () => {
       const dir = tempDir();
