@@ -109,10 +109,10 @@ describe('ActiveFile', () => {
     const closing = file.close().then(() => (closed = true));
     const write = await q.next('write');
     assert.equal(closed, false);
-    assert.ok(!q.calls.some((call) => call.name === 'closeSync'), 'the descriptor is still open');
+    assert.ok(!q.calls.some((call) => call.name === 'close' || call.name === 'closeSync'), 'the descriptor is still open');
     await write.complete();
     await Promise.all([written, closing]);
-    assert.equal(q.calls.at(-1)!.name, 'closeSync');
+    assert.equal(q.calls.at(-1)!.name, 'close', 'closed in the libuv pool, and close() resolved after it');
     assert.equal(readFileSync(join(dir, 'system.jsonl'), 'utf8'), 'line\n');
   });
 
@@ -157,7 +157,7 @@ describe('ActiveFile', () => {
     await open.complete();
     await Promise.all([first, second]);
     assert.equal(q.calls.filter((call) => call.name === 'open').length, 1, 'one open for both writes');
-    assert.equal(q.calls.filter((call) => call.name === 'close').length, 1, 'the descriptor the reopen brought is closed: the synchronous one is in use');
+    assert.equal(q.calls.filter((call) => call.name === 'close').length, budget.evictions + 1, 'the descriptor the reopen brought is closed (the synchronous one is in use), besides those the budget closed');
     assert.equal(readFileSync(join(dir, 'a.jsonl'), 'utf8'), 'a0\na1\na2\n');
   });
 
@@ -171,7 +171,8 @@ describe('ActiveFile', () => {
     linkSync(join(dir, 'a.jsonl'), join(dir, 'second-name'));
     await assert.rejects(writeAt(a, 'y\n', 2), { code: 'ESESSIONLINK', message: /hard link/ });
     assert.equal(readFileSync(join(dir, 'a.jsonl'), 'utf8'), 'x\n');
-    assert.equal(q.calls.filter((call) => call.name === 'open').length, q.calls.filter((call) => call.name === 'close').length, 'what it opened, it closed');
+    const count = (...names: string[]) => q.calls.filter((call) => names.includes(call.name)).length;
+    assert.equal(count('open', 'openSync') - count('close', 'closeSync'), 1, 'only c still has a descriptor: what a opened and refused, it closed (b was closed to make room)');
   });
 
   it('cuts a torn chunk back to its start', () => {

@@ -57,13 +57,18 @@ describe('bounded open files', () => {
     }
     assert.equal(logging.stats().files.dropped, 0);
   });
-  it('reopens closed descriptors asynchronously: no synchronous open while 40 sessions share 8 descriptors', async () => {
+  it('closes and reopens descriptors asynchronously: no synchronous open or close while 40 sessions share 8 descriptors', async () => {
     const root = tempDir();
     let counting = false;
     let syncOpens = 0;
     let asyncOpens = 0;
+    let syncCloses = 0;
     const fs: FileSystem = {
       ...nodeFileSystem,
+      closeSync: ((fd: number) => {
+        if (counting) syncCloses++;
+        return nodeFileSystem.closeSync(fd);
+      }) as typeof nodeFileSystem.closeSync,
       openSync: ((...args: Parameters<typeof nodeFileSystem.openSync>) => {
         if (counting) syncOpens++;
         return nodeFileSystem.openSync(...args);
@@ -87,6 +92,7 @@ describe('bounded open files', () => {
     counting = false;
     await logging.shutdown();
     assert.equal(syncOpens, 0, 'a synchronous open in steady state');
+    assert.equal(syncCloses, 0, 'a synchronous close in steady state');
     assert.ok(asyncOpens >= 40, `${asyncOpens} asynchronous reopens: the budget should have closed and reopened files`);
     for (const log of sessions) {
       const bodies = sessionLines(root, log.id).filter((l) => l.event === 'output').map((l) => l.body);
