@@ -1,5 +1,5 @@
-import { type Compression, compressedFileName } from '../format/fileNames.ts';
-import { CompressionError, compressSegment } from './compressSegment.ts';
+import type { Compression } from '../format/fileNames.ts';
+import { CompressionError, compressSegment, compressionTempPath } from './compressSegment.ts';
 import type { FileSystem } from './FileSystem.ts';
 
 export interface SegmentCompressorOptions {
@@ -61,7 +61,7 @@ export class SegmentCompressor {
       const at = list.indexOf(plainPath);
       if (at !== -1) list.splice(at, 1);
     }
-    const tmp = compressedFileName(plainPath, this.o.compression) + '.tmp';
+    const tmp = compressionTempPath(plainPath, this.o.compression);
     if (this.strays.has(tmp)) void this.removeStrays([tmp]);
   }
 

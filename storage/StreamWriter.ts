@@ -154,7 +154,8 @@ export class StreamWriter implements SyncTarget {
 
   private appendSlow(line: string, seq: number): void {
     const chained = this.o.chain !== undefined;
-    const chars = line.length + (chained ? CHAIN_SUFFIX_BYTES : 0) + 1;
+    const added = (chained ? CHAIN_SUFFIX_BYTES : 0) + 1; // the chain value (ASCII) and the newline
+    const chars = line.length + added;
     let bytes: number | undefined;
     const file = this.file;
     if (file !== undefined && file.end + 3 * ((this.builder?.chars ?? 0) + chars) > this.o.maxFileSize) {
@@ -162,7 +163,7 @@ export class StreamWriter implements SyncTarget {
       // gathered so far is sealed, which fixes file.end), and rotate before the line that
       // would pass it.
       if (this.builder !== undefined && this.builder.bytes === undefined) this.seal();
-      bytes = Buffer.byteLength(line) + (chained ? CHAIN_SUFFIX_BYTES : 0) + 1;
+      bytes = Buffer.byteLength(line) + added;
       const assigned = file.end + (this.builder?.bytes ?? 0);
       if (assigned > 0 && assigned + bytes > this.o.maxFileSize) this.rotate();
     }
@@ -180,7 +181,7 @@ export class StreamWriter implements SyncTarget {
     if (builder.lines !== undefined) builder.lines.push(line);
     else builder.text += line + '\n';
     builder.chars += chars;
-    if (builder.bytes !== undefined) builder.bytes += bytes ?? Buffer.byteLength(line) + (chained ? CHAIN_SUFFIX_BYTES : 0) + 1;
+    if (builder.bytes !== undefined) builder.bytes += bytes ?? Buffer.byteLength(line) + added;
     builder.count++;
     builder.last = seq;
     this.o.memory.buffered += chars;

@@ -12,6 +12,11 @@ function compressor(compression: Exclude<Compression, 'none'>): NodeJS.ReadWrite
   return compression === 'gzip' ? zlib.createGzip() : zlib.createZstdCompress();
 }
 
+/** Where the compressed copy of `plainPath` is written before its rename. */
+export function compressionTempPath(plainPath: string, compression: Exclude<Compression, 'none'>): string {
+  return compressedFileName(plainPath, compression) + '.tmp';
+}
+
 /** A compression failed and so did removing its temp file (`tmpLeft`): someone must remove it later. */
 export class CompressionError extends Error {
   readonly code: string | undefined;
@@ -33,7 +38,7 @@ export class CompressionError extends Error {
  */
 export async function compressSegment(fs: FileSystem, plainPath: string, compression: Exclude<Compression, 'none'>): Promise<{ path: string; bytes: number }> {
   const target = compressedFileName(plainPath, compression);
-  const tmp = target + '.tmp';
+  const tmp = compressionTempPath(plainPath, compression);
   try {
     await pipeline(
       fs.createReadStream(plainPath, { flags: READ_NOFOLLOW }),
