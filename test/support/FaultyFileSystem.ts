@@ -74,6 +74,8 @@ export class FaultyFileSystem {
         const stream = (fs.createWriteStream as (...a: unknown[]) => fs.WriteStream)(...args);
         const injected = error();
         stream._write = (_chunk, _encoding, callback) => callback(injected);
+        // Chunks written while the file was still opening arrive together, through _writev.
+        stream._writev = (_chunks, callback) => callback(injected);
         return stream;
       }) as typeof fs.createWriteStream,
       renameSync: ((from: fs.PathLike, to: fs.PathLike) => {
