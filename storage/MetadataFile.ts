@@ -81,7 +81,10 @@ export async function writeFileAtomically(fs: FileSystem, path: string, text: st
   return slots ? slots.run(write) : write();
 }
 
-/** The same, synchronously; without `durable` the temp file is not fsynced (it survives a killed process, not a power cut). */
+/**
+ * The same, synchronously. Without `durable` neither the temp file nor the directory is
+ * fsynced: the new file survives a killed process, not a power cut.
+ */
 export function writeFileAtomicallySync(fs: FileSystem, path: string, text: string, durable = true, tmpSuffix = SYNC_TEMP): void {
   const tmp = path + tmpSuffix;
   const fd = fs.openSync(tmp, CREATE_TEMP, 0o600);
@@ -92,6 +95,14 @@ export function writeFileAtomicallySync(fs: FileSystem, path: string, text: stri
     fs.closeSync(fd);
   }
   fs.renameSync(tmp, path);
+  if (!durable) return;
+  // The rename is in the directory: until it is fsynced, a power cut can bring the old file back.
+  const dir = fs.openSync(dirname(path), constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    fs.fsyncSync(dir);
+  } finally {
+    fs.closeSync(dir);
+  }
 }
 
 /** What one write of metadata.json holds; the writer attaches what its landing makes safe (a reservation, removals). */

@@ -153,6 +153,27 @@ describe('MetadataFile', () => {
     });
   }
 
+  it('a durable synchronous write fsyncs the temp file before its rename and the directory after it; one without fsync does neither', () => {
+    for (const durable of [true, false]) {
+      const f = fixture();
+      f.state.v = 1;
+      const before = f.q.calls.length;
+      f.file.writeSync(durable);
+      const calls = f.q.calls.slice(before);
+      const fsyncOf = (test: (path: string) => boolean) => calls.findIndex((call) => call.name === 'fsyncSync' && test(call.path ?? ''));
+      const rename = calls.findIndex((call) => call.name === 'renameSync');
+      const fileSync = fsyncOf((path) => path.endsWith('.tmp'));
+      const dirSync = fsyncOf((path) => path === f.dir);
+      if (durable) {
+        assert.ok(fileSync !== -1 && fileSync < rename, `the temp file is fsynced before the rename: ${JSON.stringify(calls)}`);
+        assert.ok(dirSync > rename, `the directory is fsynced after the rename (or a power cut can bring the old file back): ${JSON.stringify(calls)}`);
+      } else {
+        assert.deepEqual(calls.filter((call) => call.name === 'fsyncSync'), [], 'no fsync');
+      }
+      assert.equal(f.onDisk(), 1);
+    }
+  });
+
   it('follows a synchronous write that skipped the fsync with an fsynced one; an older write resolves only then', async () => {
     const f = fixture();
     f.state.v = 1;
