@@ -11,6 +11,7 @@ import { MetadataFile, type MetadataSnapshot, type WriteSlots, metadataText } fr
 import { type RecoveredSession, recoverSession } from './recoverSession.ts';
 import { runAsync, runSync } from './recoveryIo.ts';
 import { SegmentCompressor } from './SegmentCompressor.ts';
+import { SeqReservation } from './SeqReservation.ts';
 import { ensureSessionDir, holdsRecords, readMetadataSync } from './sessionDirectory.ts';
 import { SessionLock } from './SessionLock.ts';
 import { segmentsOverCap } from './sizeCap.ts';
@@ -54,17 +55,6 @@ interface Snapshot extends MetadataSnapshot {
   unlink: string[];
 }
 
-/**
- * Seqs reserved per metadata.json write at first. Doubled whenever writing had to wait for
- * one or the one before was made less than RESERVATION_INTERVAL_MS earlier; halved when it
- * lasted more than 8 times that. A busy session then writes metadata.json a few times a
- * second instead of every 512 records (1,092 fsyncs for 1M records over 16 sessions), and
- * what a crash may leave in `crash_losses` beyond the seqs handed out stays one
- * reservation: 0.25 to 2 s of the session's recent rate.
- */
-const FIRST_RESERVATION = 1024;
-const MAX_RESERVATION = 1 << 20;
-const RESERVATION_INTERVAL_MS = 250;
 
 /**
  * One open session of the store: its directory, lock, metadata.json, seq counter and the
@@ -80,23 +70,12 @@ export class StoredSession {
   readonly dir: string;
   /** `,"session_id":"<id>","event":`, for building this session's lines. */
   readonly sessionJson: string;
-  /** Last seq handed out. */
-  private lastSeq: number;
-  /** Seqs handed out by this instance start above this (anything at or below came from elsewhere). */
-  private readonly openedAt: number;
+  /** Seqs and their reservation in metadata.json. */
+  private readonly seqs: SeqReservation;
   /** Highest seq appended to a writer (records behind a batching processor arrive later). */
   private lastAppended: number;
   /** Seq ranges handed out here that later appends passed over (a queue upstream dropped them), oldest first. */
   private skipped: Array<[number, number]> = [];
-  /** Seqs up to here are reserved in metadata.json on disk (fsynced): records up to it may be written. */
-  private reservedOnDisk: number;
-  /** ... and in metadata.json as the OS has it (a killed process cannot take it back): seqs up to it may be handed out. */
-  private reservedWritten = 0;
-  private reservation = FIRST_RESERVATION;
-  private grewForWrite = false;
-  /** When the reservation was last extended (the store's clock, ms). */
-  private reservedAt = -Infinity;
-  private reserveAt: number;
   private readonly ctx: StoreContext;
   private readonly meta: SessionMetadata;
   private readonly chain = { head: '' };
@@ -155,8 +134,7 @@ export class StoredSession {
         if (!created && holdsRecords(fs, this.dir)) recovery = 'sync';
       }
       this.meta = meta;
-      this.lastSeq = Math.max(meta.seq_reserved, meta.last_seq);
-      this.reservedOnDisk = this.lastSeq;
+      let lastSeq = Math.max(meta.seq_reserved, meta.last_seq);
       this.writers = { system: this.newWriter('system'), audit: this.newWriter('audit') };
       this.compressor = ctx.config.compression === 'none' ? undefined : new SegmentCompressor({
         fs, compression: ctx.config.compression,
@@ -167,9 +145,24 @@ export class StoredSession {
         },
       });
       this.metadataFile = new MetadataFile(join(this.dir, METADATA_FILE), fs, ctx.metadataSlots, () => this.snapshot(), (snapshot, durable) => this.written(snapshot, durable), (error, snapshot) => this.metadataFailed(error, snapshot));
-      const found = recovery === 'sync' ? runSync(fs, recoverSession(this.dir, meta, this.compressor !== undefined, this.lastSeq)) : undefined;
-      if (found) this.lastSeq = this.reservedOnDisk = Math.max(this.lastSeq, found.maxSeqOnDisk);
-      this.openedAt = this.lastAppended = this.reserveAt = this.flushedThrough = this.reservedWritten = this.lastSeq;
+      const found = recovery === 'sync' ? runSync(fs, recoverSession(this.dir, meta, this.compressor !== undefined, lastSeq)) : undefined;
+      if (found) lastSeq = Math.max(lastSeq, found.maxSeqOnDisk);
+      this.seqs = new SeqReservation({
+        record: meta,
+        writeNow: (durable) => {
+          try {
+            this.metadataFile.writeSync(durable);
+          } catch {
+            // Reported through metadataFailed; records above the reservation on disk will be dropped.
+          }
+        },
+        writeSoon: () => this.writeMetadata(),
+        durable: () => {
+          for (const stream of STREAMS) this.writers[stream].reservationDurable();
+        },
+        now: () => ctx.clock().getTime(),
+      }, lastSeq);
+      this.lastAppended = this.flushedThrough = lastSeq;
       if (recovery === 'async') {
         this.recovering = new Promise((resolve) => (this.recoveryDone = resolve));
         this.recover();
@@ -189,8 +182,8 @@ export class StoredSession {
       maxFileSize: config.maxFileSize, highWaterMark: config.highWaterMark, checkIntervalMs: config.checkIntervalMs,
       chain: stream === 'audit' ? this.chain : undefined,
       groupCommit: fsync ? ctx.groupCommit : undefined,
-      reserved: () => this.reservedOnDisk,
-      requestReservation: () => this.reservationNeeded(),
+      reserved: () => this.seqs.onDisk,
+      requestReservation: () => this.seqs.needed(),
       reserveSync: (seq) => this.reserveSync(seq),
       scheduleSeal: ctx.scheduleSeal,
       onRotated: (segment, plainPath) => this.rotated(segment, plainPath),
@@ -203,7 +196,7 @@ export class StoredSession {
   /** Run recovery off the event loop; a failure is tried again (the disk may be back). */
   private recover(): void {
     this.recoveryInFlight = true;
-    runAsync(this.ctx.fs, recoverSession(this.dir, this.meta, this.compressor !== undefined, this.openedAt)).then(
+    runAsync(this.ctx.fs, recoverSession(this.dir, this.meta, this.compressor !== undefined, this.seqs.openedAt)).then(
       (result) => {
         this.recoveryInFlight = false;
         this.recovered(result);
@@ -253,10 +246,11 @@ export class StoredSession {
         }
       }
       for (const [first, last] of found.crashLosses) meta.crash_losses.push({ first_seq: first, last_seq: last, at });
-      if (found.maxSeqOnDisk > this.openedAt) {
+      const { seqs } = this;
+      if (found.maxSeqOnDisk > seqs.openedAt) {
         // Cannot happen through this store (nothing is written above the reservation): someone edited the directory.
-        this.ctx.report(this.id, METADATA_FILE, new Error(`the files hold seq ${found.maxSeqOnDisk}, above the ${this.openedAt} that metadata.json reserved; seqs handed out since opening may repeat`));
-        this.lastSeq = Math.max(this.lastSeq, found.maxSeqOnDisk);
+        this.ctx.report(this.id, METADATA_FILE, new Error(`the files hold seq ${found.maxSeqOnDisk}, above the ${seqs.openedAt} that metadata.json reserved; seqs handed out since opening may repeat`));
+        seqs.last = Math.max(seqs.last, found.maxSeqOnDisk);
       }
       this.chain.head = meta.chain_head = found.chainHead;
       for (const stream of STREAMS) this.writers[stream].resume(found.active[stream].state, found.active[stream].size, found.nextSegment[stream]);
@@ -264,7 +258,7 @@ export class StoredSession {
     } else {
       for (const stream of STREAMS) this.writers[stream].resume(meta.active[stream], 0, 1);
     }
-    this.reservationNeeded();
+    this.seqs.needed();
     this.writeMetadata();
     if (found && found.segments.length > 0) this.enforceCap();
   }
@@ -275,86 +269,36 @@ export class StoredSession {
 
   /** Last seq handed out. */
   get seq(): number {
-    return this.lastSeq;
+    return this.seqs.last;
   }
 
-  /** The next seq; asks for a larger reservation in metadata.json well before it runs out. */
+  /** The next seq (see SeqReservation). */
   nextSeq(): number {
-    const seq = ++this.lastSeq;
-    if (seq >= this.reserveAt) this.reservationNeeded();
-    if (seq > this.reservedWritten) this.reserveNow();
-    return seq;
-  }
-
-  /**
-   * No seq is handed out before metadata.json reserves it: when the reservation asked for
-   * ahead has not landed in time (or at open), write it now, without waiting for the fsync
-   * (the fsynced copy follows). A killed process then cannot have handed out a seq that a
-   * reopen does not know of.
-   */
-  private reserveNow(): void {
-    this.meta.seq_reserved = Math.max(this.meta.seq_reserved, this.lastSeq + this.reservation);
-    this.reserveAt = this.meta.seq_reserved - this.reservation / 2;
-    try {
-      this.metadataFile.writeSync(false);
-    } catch {
-      // Reported through metadataFailed; the records above the reservation on disk will be dropped.
-    }
+    return this.seqs.next();
   }
 
   /** Was `seq` handed out by this session (and not by a counter elsewhere)? */
   handedOut(seq: number): boolean {
-    return seq > this.openedAt && seq <= this.lastSeq;
-  }
-
-  private reservationNeeded(): void {
-    if (this.meta.seq_reserved >= this.lastSeq + this.reservation / 2 && this.reservedOnDisk >= this.lastSeq) return;
-    if (this.reservedOnDisk < this.lastSeq && this.meta.seq_reserved >= this.lastSeq && !this.grewForWrite) {
-      // A writer waits for a reservation already asked for: the next ones are larger (once per write).
-      this.reservation = Math.min(this.reservation * 2, MAX_RESERVATION);
-      this.grewForWrite = true;
-    } else if (this.meta.seq_reserved < this.lastSeq + this.reservation / 2) this.adaptReservation(); // running low: a new reservation
-    this.meta.seq_reserved = Math.max(this.meta.seq_reserved, this.lastSeq + this.reservation);
-    this.reserveAt = this.meta.seq_reserved - this.reservation / 2;
-    this.writeMetadata();
-  }
-
-  /** Reservations that run out within RESERVATION_INTERVAL_MS grow; ones that last long shrink back. */
-  private adaptReservation(): void {
-    const now = this.ctx.clock().getTime();
-    const lasted = now - this.reservedAt;
-    this.reservedAt = now;
-    // A clock that did not move (a test's fixed one) says nothing of the rate: the size stays.
-    if (lasted > 0 && lasted < RESERVATION_INTERVAL_MS) this.reservation = Math.min(this.reservation * 2, MAX_RESERVATION);
-    else if (lasted > 8 * RESERVATION_INTERVAL_MS) this.reservation = Math.max(this.reservation / 2, FIRST_RESERVATION);
+    return this.seqs.handedOut(seq);
   }
 
   private reserveSync(seq: number): void {
     if (this.recovering) return; // a snapshot would not hold what recovery is finding
-    this.meta.seq_reserved = Math.max(this.meta.seq_reserved, seq, this.lastSeq + this.reservation);
-    try {
-      this.metadataFile.writeSync();
-    } catch {
-      // Reported through metadataFailed.
-    }
+    this.seqs.reserveSync(seq);
   }
 
   /** A metadata.json write finished: what it reserved may be written now, what it recorded as removed may go. */
   private written({ reserved, unlink }: Snapshot, durable: boolean): void {
-    if (reserved > this.reservedWritten) this.reservedWritten = reserved;
     if (!durable) {
+      this.seqs.landed(reserved, false);
       this.unlinkAfterWrite.unshift(...unlink); // removals wait for an fsynced record
       return;
     }
-    this.grewForWrite = false;
     if (this.metadataError !== undefined) {
       this.metadataError = undefined;
       this.ctx.report(this.id, METADATA_FILE, null);
     }
-    if (reserved > this.reservedOnDisk) {
-      this.reservedOnDisk = reserved;
-      for (const stream of STREAMS) this.writers[stream].reservationDurable();
-    }
+    this.seqs.landed(reserved, true);
     const files = unlink.flatMap(segmentFileNames);
     if (files.length === 0) return;
     const unlinks = files.map((file) => this.ctx.fs.promises.unlink(join(this.dir, file)).then(
@@ -402,7 +346,7 @@ export class StoredSession {
 
   private snapshot(): Snapshot {
     const meta = this.meta;
-    meta.last_seq = this.lastSeq;
+    meta.last_seq = this.seqs.last;
     // While recovering, what metadata.json says of the files stays as read (only the reservation moves).
     if (this.recovering) return { text: metadataText(meta), reserved: meta.seq_reserved, unlink: [] };
     let firstOpen = this.skipped.length > 0 ? this.skipped[0]![0] : this.lastAppended + 1;
@@ -540,7 +484,7 @@ export class StoredSession {
   async flush(): Promise<void> {
     // Each call answers for the records handed out since the call before it.
     const from = this.flushedThrough;
-    const upTo = (this.flushedThrough = Math.max(this.flushedThrough, this.lastSeq));
+    const upTo = (this.flushedThrough = Math.max(this.flushedThrough, this.seqs.last));
     if (this.recovering) await this.recovering;
     const { durability } = this.ctx.config;
     await Promise.all([this.writers.system.waitFor(durability === 'all'), this.writers.audit.waitFor(durability !== 'none')]);
@@ -566,13 +510,13 @@ export class StoredSession {
     if (this.recovering) {
       // Recovery is idempotent: finish it here, synchronously (no callback will run again).
       try {
-        this.recovered(runSync(this.ctx.fs, recoverSession(this.dir, this.meta, this.compressor !== undefined, this.openedAt)));
+        this.recovered(runSync(this.ctx.fs, recoverSession(this.dir, this.meta, this.compressor !== undefined, this.seqs.openedAt)));
       } catch (error) {
         this.ctx.report(this.id, 'recovery', error as Error);
         return;
       }
     }
-    this.reserveSync(this.lastSeq);
+    this.reserveSync(this.seqs.last);
     for (const stream of STREAMS) this.writers[stream].flushSync(true);
     try {
       this.metadataFile.writeSync();
@@ -589,7 +533,7 @@ export class StoredSession {
         this.recover(); // one more try now; if it fails, what waits is given up
       }
       if (this.recovering) await this.recovering;
-      if (this.reservedOnDisk < this.lastSeq) {
+      if (this.seqs.onDisk < this.seqs.last) {
         // Records above the reservation wait for it; if it cannot be written, neither can they.
         const error = await this.metadataFile.write().then(() => undefined, (failure: NodeJS.ErrnoException) => failure);
         if (error) for (const stream of STREAMS) this.writers[stream].dropAbove(error);
@@ -598,15 +542,15 @@ export class StoredSession {
       await this.compressor?.close();
       await this.capRun;
       // Handed out but never delivered (a queue in the pipeline dropped them): a recorded loss, not a silent one.
-      const undelivered = this.lastAppended < this.lastSeq ? [...this.skipped, [this.lastAppended + 1, this.lastSeq] as [number, number]] : this.skipped;
+      const last = this.seqs.last;
+      const undelivered = this.lastAppended < last ? [...this.skipped, [this.lastAppended + 1, last] as [number, number]] : this.skipped;
       undelivered.forEach(([first, last], i) => {
         this.dropped('system', first, last, last - first + 1, 'ENOTDELIVERED', undefined, i === 0);
         this.ctx.stats.dropped += last - first + 1;
       });
       this.skipped = [];
       this.meta.ended_at = this.ctx.clock().toISOString();
-      // Everything handed out is written or recorded: the reservation ends at the last seq.
-      this.meta.seq_reserved = this.lastSeq;
+      this.seqs.end();
       await this.metadataFile.write().catch(() => {});
       await this.metadataFile.idle();
       await this.unlinking;
@@ -617,6 +561,6 @@ export class StoredSession {
 
   /** Seqs were handed out that have not reached the store yet (they are in a queue downstream of the level processor). */
   get inFlight(): boolean {
-    return this.lastAppended < this.lastSeq;
+    return this.lastAppended < this.seqs.last;
   }
 }
