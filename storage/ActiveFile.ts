@@ -288,7 +288,11 @@ export class ActiveFile implements BudgetedFile {
       this.fs.close(this.staleFd, () => {}); // its writes have completed; the file is gone or replaced anyway
       this.staleFd = -1;
     }
-    if (!this.closeWhenIdle) return this.budget.idle(this);
+    if (!this.closeWhenIdle) {
+      // Refused, failed to open, or forgotten as replaced: it holds no descriptor, so no slot either.
+      if (this.fd === -1) return this.budget.release(this);
+      return this.budget.idle(this);
+    }
     this.budget.release(this);
     const waiters = this.idleWaiters.splice(0);
     this.closeIdle(() => {

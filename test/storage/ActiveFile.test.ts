@@ -33,6 +33,14 @@ describe('ActiveFile', () => {
     assert.equal(readFileSync(target, 'utf8'), 'precious\n');
   });
 
+  it('gives its descriptor-budget slot back when a write is refused: no descriptor, no slot', async () => {
+    const { dir } = plantedLink();
+    const budget = new FdBudget(4);
+    const file = new ActiveFile(join(dir, 'system.jsonl'), 0, nodeFileSystem, budget, false);
+    await assert.rejects(writeAt(file, 'x\n', 0), { code: 'ESESSIONLINK' });
+    assert.equal(budget.size, 0, 'the budget counts only files that hold a descriptor');
+  });
+
   it('moves a link planted where a new file must be created aside instead of following it', () => {
     const { dir, target } = plantedLink();
     const file = new ActiveFile(join(dir, 'system.jsonl'), 0, nodeFileSystem, new FdBudget(4), true);
