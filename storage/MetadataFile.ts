@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { dirname } from 'node:path';
 import type { SessionMetadata } from '../format/sessionMetadata.ts';
 import type { FileSystem } from './FileSystem.ts';
+import { syncDirectory, syncDirectorySync } from './syncDirectory.ts';
 
 const CREATE_TEMP = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
 /** Temp files carry the pid, so a reopen's cleanup of stale ones (ownTempFile) spares this process's writes in flight. */
@@ -70,12 +71,7 @@ export async function writeFileAtomically(fs: FileSystem, path: string, text: st
       if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !stillCurrent()) return false;
       throw error;
     }
-    const dir = await fs.promises.open(dirname(path), constants.O_RDONLY | constants.O_DIRECTORY);
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
+    await syncDirectory(fs, dirname(path));
     return true;
   };
   return slots ? slots.run(write) : write();
@@ -95,14 +91,7 @@ export function writeFileAtomicallySync(fs: FileSystem, path: string, text: stri
     fs.closeSync(fd);
   }
   fs.renameSync(tmp, path);
-  if (!durable) return;
-  // The rename is in the directory: until it is fsynced, a power cut can bring the old file back.
-  const dir = fs.openSync(dirname(path), constants.O_RDONLY | constants.O_DIRECTORY);
-  try {
-    fs.fsyncSync(dir);
-  } finally {
-    fs.closeSync(dir);
-  }
+  if (durable) syncDirectorySync(fs, dirname(path));
 }
 
 /** What one write of metadata.json holds; the writer attaches what its landing makes safe (a reservation, removals). */

@@ -1,8 +1,10 @@
 import { constants } from 'node:fs';
+import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
 import { type Compression, compressedFileName } from '../format/fileNames.ts';
 import type { FileSystem } from './FileSystem.ts';
+import { syncDirectory } from './syncDirectory.ts';
 
 // Numeric open flags (O_NOFOLLOW) are passed through to fs.open; @types/node types `flags` as string only.
 const READ_NOFOLLOW = (constants.O_RDONLY | constants.O_NOFOLLOW) as unknown as string;
@@ -31,10 +33,11 @@ export class CompressionError extends Error {
 
 /**
  * Compress a rotated segment off the hot path: stream into `<target>.tmp` (never through a
- * link), fsync, rename to `<target>`, then remove the plain file. A crash leaves either the
- * plain segment or the complete compressed one (plus a stray .tmp that reopening removes);
- * a failure (a full disk) removes the temp file and leaves the plain segment (if the temp
- * file cannot be removed either, the error is a CompressionError naming it).
+ * link), fsync, rename to `<target>`, fsync the directory, then remove the plain file. A
+ * crash, or a power cut, leaves either the plain segment or the complete compressed one
+ * (plus a stray .tmp that reopening removes); a failure (a full disk) removes the temp file
+ * and leaves the plain segment (if the temp file cannot be removed either, the error is a
+ * CompressionError naming it).
  */
 export async function compressSegment(fs: FileSystem, plainPath: string, compression: Exclude<Compression, 'none'>): Promise<{ path: string; bytes: number }> {
   const target = compressedFileName(plainPath, compression);
@@ -52,6 +55,8 @@ export async function compressSegment(fs: FileSystem, plainPath: string, compres
       await handle.close();
     }
     await fs.promises.rename(tmp, target);
+    // Before the plain file goes: a power cut must not keep its removal and lose the rename.
+    await syncDirectory(fs, dirname(target));
   } catch (error) {
     const left = await fs.promises.unlink(tmp).then(() => false, (unlinkError: NodeJS.ErrnoException) => unlinkError.code !== 'ENOENT');
     throw left ? new CompressionError(error as Error, tmp) : error;

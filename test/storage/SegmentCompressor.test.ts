@@ -54,6 +54,24 @@ describe('SegmentCompressor', () => {
     });
   }
 
+  it('makes the rename durable (fsync of the directory) before it removes the plain segment', async () => {
+    const dir = tempDir();
+    const plain = plainSegment(dir, 1);
+    const q = new ControlledFileSystem();
+    q.hold = () => false; // every call completes on the next turn, in order; the test reads the log
+    const { c } = compressor(q.fs);
+    c.add(plain);
+    await c.idle();
+    const at = (name: string, test: (path: string) => boolean) => q.calls.findIndex((call) => call.name === name && test(call.path ?? ''));
+    const rename = at('promises.rename', (path) => path.endsWith('.gz.tmp'));
+    const dirSync = at('handle.sync', (path) => path === dir);
+    const unlink = at('promises.unlink', (path) => path === plain);
+    assert.ok(rename !== -1 && unlink !== -1, JSON.stringify(q.calls));
+    // Otherwise a power cut could keep the removal and lose the rename: the segment would be
+    // left only as a .tmp, which reopening removes as a crash leftover.
+    assert.ok(rename < dirSync && dirSync < unlink, `rename ${rename}, fsync of the directory ${dirSync}, removal ${unlink}`);
+  });
+
   it('keeps the plain segment and leaves no .tmp when the disk fills up while writing; a retry succeeds', async () => {
     const dir = tempDir();
     const plain = plainSegment(dir, 1);
