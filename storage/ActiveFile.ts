@@ -1,6 +1,8 @@
 import { type Stats, constants } from 'node:fs';
+import { dirname } from 'node:path';
 import type { BudgetedFile, FdBudget } from './FdBudget.ts';
 import type { FileSystem } from './FileSystem.ts';
+import { syncDirectory, syncDirectorySync } from './syncDirectory.ts';
 import { StorageError } from './StorageError.ts';
 
 const OPEN = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW;
@@ -41,6 +43,8 @@ export class ActiveFile implements BudgetedFile {
   ino = 0;
   /** The file must not exist yet (a new segment, or after ours was deleted or replaced): whatever is there is moved aside. */
   private createNew: boolean;
+  /** We created the file and its directory was not fsynced since: an fdatasync alone would not make its lines durable. */
+  private entryUnsynced = false;
   /** A descriptor of a file that the path no longer names, closed once nothing uses it. */
   private staleFd = -1;
   /** Callbacks waiting for the asynchronous reopen under way. */
@@ -92,6 +96,7 @@ export class ActiveFile implements BudgetedFile {
       this.fs.renameSync(this.path, `${this.path}.replaced-${Date.now()}`);
       fd = this.fs.openSync(this.path, CREATE, 0o600);
     }
+    if (this.createNew) this.entryUnsynced = true;
     this.createNew = false;
     const stat = this.fs.fstatSync(fd);
     const refused = refusal(this.path, stat);
@@ -247,12 +252,21 @@ export class ActiveFile implements BudgetedFile {
     while (offset < data.length) offset += this.fs.writeSync(fd, data, offset, data.length - offset, position + offset);
   }
 
-  /** fdatasync what is written so far; `done` gets the bytes it covers. */
+  /**
+   * fdatasync what is written so far; `done` gets the bytes it covers. The first one after
+   * we created the file also fsyncs its directory: until then a power cut can lose the file's
+   * name, and with it the lines the fdatasync made durable.
+   */
   sync(done: (error: NodeJS.ErrnoException | null, bytes: number) => void): void {
     const bytes = this.written;
     if (bytes <= this.synced || this.ino === 0) return done(null, bytes);
-    this.withDescriptor((fd, finish) => this.fs.fdatasync(fd, finish), (error) => {
+    const entry = this.entryUnsynced;
+    this.withDescriptor((fd, finish) => this.fs.fdatasync(fd, (error) => {
+      if (error || !entry) return finish(error);
+      syncDirectory(this.fs, dirname(this.path)).then(() => finish(null), (dirError: NodeJS.ErrnoException) => finish(dirError));
+    }), (error) => {
       if (!error && bytes > this.synced) this.synced = bytes;
+      if (!error && entry) this.entryUnsynced = false;
       done(error, bytes);
     });
   }
@@ -261,6 +275,10 @@ export class ActiveFile implements BudgetedFile {
     if (this.written <= this.synced || this.ino === 0) return;
     this.budget.acquireNow(this);
     this.fs.fdatasyncSync(this.descriptor());
+    if (this.entryUnsynced) {
+      syncDirectorySync(this.fs, dirname(this.path));
+      this.entryUnsynced = false;
+    }
     this.synced = this.written;
   }
 

@@ -124,8 +124,12 @@ export class MetadataFile<S extends MetadataSnapshot = MetadataSnapshot> {
   private next: Waiter[] = [];
   private current: Waiter[] = [];
   private idleWaiters: Array<() => void> = [];
+  /** The file's directory was created just now: its entry in its parent is not durable until the parent is fsynced. */
+  private newDirectory: boolean;
 
-  constructor(path: string, fs: FileSystem, slots: WriteSlots, snapshot: () => S, onWritten: (snapshot: S, durable: boolean) => void, onError: (error: Error, snapshot: S) => void) {
+  /** `newDirectory`: the directory holding `path` was just created; the first fsynced write also fsyncs its parent. */
+  constructor(path: string, fs: FileSystem, slots: WriteSlots, snapshot: () => S, onWritten: (snapshot: S, durable: boolean) => void, onError: (error: Error, snapshot: S) => void, newDirectory = false) {
+    this.newDirectory = newDirectory;
     this.path = path;
     this.fs = fs;
     this.slots = slots;
@@ -157,6 +161,10 @@ export class MetadataFile<S extends MetadataSnapshot = MetadataSnapshot> {
       try {
         // A synchronous write after this snapshot holds newer state: this one must not land after it.
         const landed = await writeFileAtomically(this.fs, this.path, snapshot.text, ASYNC_TEMP, () => generation === this.generation, this.slots);
+        if (landed && this.newDirectory) {
+          await syncDirectory(this.fs, dirname(dirname(this.path)));
+          this.newDirectory = false;
+        }
         if (landed || this.lastSyncDurable) {
           this.onWritten(snapshot, true); // on disk, here or in the newer (fsynced) synchronous write
         } else {
@@ -197,6 +205,10 @@ export class MetadataFile<S extends MetadataSnapshot = MetadataSnapshot> {
     const snapshot = this.snapshot();
     try {
       writeFileAtomicallySync(this.fs, this.path, snapshot.text, durable);
+      if (durable && this.newDirectory) {
+        syncDirectorySync(this.fs, dirname(dirname(this.path)));
+        this.newDirectory = false;
+      }
     } catch (error) {
       this.onError(error as Error, snapshot);
       throw error;

@@ -144,7 +144,7 @@ export class StoredSession {
           ctx.report(sessionId, plain.slice(this.dir.length + 1), error);
         },
       });
-      this.metadataFile = new MetadataFile(join(this.dir, METADATA_FILE), fs, ctx.metadataSlots, () => this.snapshot(), (snapshot, durable) => this.written(snapshot, durable), (error, snapshot) => this.metadataFailed(error, snapshot));
+      this.metadataFile = new MetadataFile(join(this.dir, METADATA_FILE), fs, ctx.metadataSlots, () => this.snapshot(), (snapshot, durable) => this.written(snapshot, durable), (error, snapshot) => this.metadataFailed(error, snapshot), created);
       const found = recovery === 'sync' ? runSync(fs, recoverSession(this.dir, meta, this.compressor !== undefined, lastSeq)) : undefined;
       if (found) lastSeq = Math.max(lastSeq, found.maxSeqOnDisk);
       this.seqs = new SeqReservation({

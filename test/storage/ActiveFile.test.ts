@@ -94,6 +94,41 @@ describe('ActiveFile', () => {
     assert.equal(q.calls.filter((call) => call.name === 'fdatasync' || call.name === 'fdatasyncSync').length, 1);
   });
 
+  it('fsyncs the directory after the first fdatasync of a file it created, before the lines count as durable; then never again', async () => {
+    for (const viaSync of [false, true]) {
+      const dir = tempDir();
+      const q = new ControlledFileSystem();
+      q.hold = () => false;
+      const file = new ActiveFile(join(dir, 'audit.jsonl'), 0, q.fs, new FdBudget(4), true);
+      await writeAt(file, 'line\n', 0);
+      file.written = 5;
+      if (viaSync) file.syncSync();
+      else await sync(file);
+      const names = q.calls.map((call) => `${call.name} ${call.path === dir ? 'DIR' : call.path?.slice(dir.length + 1)}`);
+      const datasync = names.indexOf(viaSync ? 'fdatasyncSync audit.jsonl' : 'fdatasync audit.jsonl');
+      const dirSync = names.indexOf(viaSync ? 'fsyncSync DIR' : 'handle.sync DIR');
+      assert.ok(datasync !== -1 && dirSync > datasync, `a power cut could lose the new file's name: ${names.join(', ')}`);
+      assert.equal(file.synced, 5);
+      const before = q.calls.length;
+      await writeAt(file, 'more\n', 5);
+      file.written = 10;
+      await sync(file);
+      assert.deepEqual(q.calls.slice(before).filter((call) => call.path === dir), [], 'the name is durable already');
+    }
+  });
+
+  it('does not fsync the directory of a file it found (it did not create it)', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'audit.jsonl'), '');
+    const q = new ControlledFileSystem();
+    q.hold = () => false;
+    const file = new ActiveFile(join(dir, 'audit.jsonl'), 0, q.fs, new FdBudget(4), false);
+    await writeAt(file, 'line\n', 0);
+    file.written = 5;
+    await sync(file);
+    assert.deepEqual(q.calls.filter((call) => call.path === dir), []);
+  });
+
   it('does not count bytes as synced when the fdatasync fails', async () => {
     const dir = tempDir();
     const q = new ControlledFileSystem();

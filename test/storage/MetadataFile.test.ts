@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { MetadataFile, WriteSlots } from '../../storage/MetadataFile.ts';
 import { ControlledFileSystem, type PendingCall } from '../support/ControlledFileSystem.ts';
 import { tempDir } from '../support/sessionFiles.ts';
@@ -21,6 +21,8 @@ interface Fixture {
   /** The reservation of each snapshot reported written, and whether that write was fsynced. */
   written: number[];
   durable: boolean[];
+  /** How many file-system calls had been made when each snapshot was handed back as written. */
+  callsWhenWritten: number[];
   errors: Error[];
   /** Ids of the snapshots taken, and of those handed back (written or failed), in order. */
   taken: number[];
@@ -30,12 +32,13 @@ interface Fixture {
 
 const fixtures: Fixture[] = [];
 
-function fixture(): Fixture {
+function fixture(newDirectory = false): Fixture {
   const dir = tempDir();
   const q = new ControlledFileSystem();
   const state = { v: 0 };
   const written: number[] = [];
   const durable: boolean[] = [];
+  const callsWhenWritten: number[] = [];
   const errors: Error[] = [];
   const taken: number[] = [];
   const handedBack: number[] = [];
@@ -47,14 +50,15 @@ function fixture(): Fixture {
   const onWritten = (s: Snapshot, fsynced: boolean) => {
     written.push(s.reserved);
     durable.push(fsynced);
+    callsWhenWritten.push(q.calls.length);
     handedBack.push(s.id);
   };
   const onError = (error: Error, s: Snapshot) => {
     errors.push(error);
     handedBack.push(s.id);
   };
-  const file = new MetadataFile<Snapshot>(path, q.fs, new WriteSlots(), snapshot, onWritten, onError);
-  const f = { q, file, dir, state, written, durable, errors, taken, handedBack, onDisk: () => (JSON.parse(readFileSync(path, 'utf8')) as { v: number }).v };
+  const file = new MetadataFile<Snapshot>(path, q.fs, new WriteSlots(), snapshot, onWritten, onError, newDirectory);
+  const f = { q, file, dir, state, written, durable, callsWhenWritten, errors, taken, handedBack, onDisk: () => (JSON.parse(readFileSync(path, 'utf8')) as { v: number }).v };
   fixtures.push(f);
   return f;
 }
@@ -171,6 +175,28 @@ describe('MetadataFile', () => {
         assert.deepEqual(calls.filter((call) => call.name === 'fsyncSync'), [], 'no fsync');
       }
       assert.equal(f.onDisk(), 1);
+    }
+  });
+
+  it('in a directory created just now, fsyncs its parent with the first fsynced write, before that write counts as durable', async () => {
+    for (const how of ['async', 'sync'] as const) {
+      const f = fixture(true);
+      const parent = dirname(f.dir);
+      f.q.hold = () => false;
+      f.state.v = 1;
+      f.file.writeSync(false); // not fsynced: the parent waits too
+      assert.deepEqual(f.q.calls.filter((call) => call.path === parent), []);
+      f.state.v = 2;
+      if (how === 'async') await f.file.write();
+      else f.file.writeSync(true);
+      const parentSynced = f.q.calls.findIndex((call) => call.path === parent && (call.name === 'handle.sync' || call.name === 'fsyncSync'));
+      assert.ok(parentSynced !== -1, `the parent is fsynced (${how})`);
+      assert.equal(f.durable.at(-1), true);
+      assert.ok(parentSynced < f.callsWhenWritten.at(-1)!, 'before the write was handed back as durable');
+      const before = f.q.calls.length;
+      f.state.v = 3;
+      await f.file.write();
+      assert.deepEqual(f.q.calls.slice(before).filter((call) => call.path === parent), [], 'once');
     }
   });
 

@@ -91,6 +91,22 @@ describe('StoredSession', () => {
     assert.equal(await reservedAfter(5125), 5125 + 2048, 'between 250 ms and 2 s: the same size');
   });
 
+  it('in audit durability, makes the names of a new session durable: its directory before any line is written, its audit file before flush() resolves', async () => {
+    const q = queued();
+    q.hold = () => false;
+    const s = store({ fs: q.fs, durability: 'audit' });
+    const session = s.open('names');
+    append(session, session.nextSeq(), true);
+    await session.flush();
+    const names = q.calls.map((call) => `${call.name} ${call.path === s.root ? 'ROOT' : call.path === session.dir ? 'DIR' : call.path?.slice(session.dir.length + 1)}`);
+    const firstLine = names.findIndex((name) => name.startsWith('write '));
+    const rootSync = names.findIndex((name) => name === 'handle.sync ROOT' || name === 'fsyncSync ROOT');
+    const created = names.indexOf('openSync audit.jsonl');
+    const dirSyncAfter = names.findIndex((name, i) => i > created && (name === 'handle.sync DIR' || name === 'fsyncSync DIR'));
+    assert.ok(rootSync !== -1 && rootSync < firstLine, `the session directory's name is durable before its first line: ${names.join(', ')}`);
+    assert.ok(created !== -1 && dirSyncAfter > created, `audit.jsonl's name is durable once flush() resolves: ${names.join(', ')}`);
+  });
+
   it('continues seq after a clean close and reopen, with no gap and no crash loss', async () => {
     const dir = await closedAfter(3, 'again');
     const second = store({ dir });
