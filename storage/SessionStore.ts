@@ -126,13 +126,14 @@ export class SessionStore {
     }
     const attributes = record.attributes;
     const sessionId = attributes[ATTR_SESSION_ID];
-    if (!isValidSessionId(sessionId)) {
-      this.stats.rejected++;
-      this.warnOnce(`id:${String(sessionId).slice(0, 140)}`, `otel-session-logs: a record with session.id ${JSON.stringify(String(sessionId).slice(0, 140))} was not written; allowed: ${SESSION_ID_ALLOWED}`);
-      return;
-    }
-    let session = this.sessions.get(sessionId);
+    // An open session's id was checked when it was opened: the pattern runs once per session, not per record.
+    let session = typeof sessionId === 'string' ? this.sessions.get(sessionId) : undefined;
     if (session === undefined) {
+      if (!isValidSessionId(sessionId)) {
+        this.stats.rejected++;
+        this.warnOnce(`id:${String(sessionId).slice(0, 140)}`, `otel-session-logs: a record with session.id ${JSON.stringify(String(sessionId).slice(0, 140))} was not written; allowed: ${SESSION_ID_ALLOWED}`);
+        return;
+      }
       try {
         session = this.open(sessionId);
       } catch (error) {
