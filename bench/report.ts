@@ -72,14 +72,18 @@ export function buildSummary(input: ReportInput) {
   const { ratios, filtered, server, reader, integrity } = input;
   const medians = (kind: 'wall' | 'cpu') => (ratios ? Object.fromEntries(Object.entries(ratios[kind]).map(([key, value]) => [key, value.median])) : null);
   const checkedRuns = integrity.runs;
+  // The ratio and RSS targets are for 1,000,000 records; a smaller run's figure is shown, not
+  // judged. The ratios carry a fixed cost (opening the sessions, the optimizing compiler)
+  // that weighs more in a shorter run: ours/raw CPU was 1.68 at 100,000 records (--quick)
+  // in the hour it was 1.29 at 1M.
+  const atTargetSize = (judge: () => boolean) => (input.records >= 1_000_000 ? judge() : null);
   const targets = [
-    { name: 'ours/raw CPU', target: '<= 1.25', value: ratios?.cpu.ours_vs_raw?.median ?? null, met: (v: number) => v <= 1.25 },
-    { name: 'pino/ours CPU', target: '>= 1.3', value: ratios?.cpu.pino_vs_ours?.median ?? null, met: (v: number) => v >= 1.3 },
-    { name: 'otel_stock/ours CPU', target: '>= 1.5', value: ratios?.cpu.otel_stock_vs_ours?.median ?? null, met: (v: number) => v >= 1.5 },
-    // The target is for 1,000,000 records; a smaller run's figure is shown, not judged.
-    { name: `peak RSS of ours, MiB (${input.records.toLocaleString('en')} records)`, target: '<= 150 at 1M', value: contenders.ours?.rss_mib ?? null, met: (v: number) => (input.records >= 1_000_000 ? v <= 150 : null) },
+    { name: 'ours/raw CPU', target: '<= 1.25', value: ratios?.cpu.ours_vs_raw?.median ?? null, met: (v: number) => atTargetSize(() => v <= 1.25) },
+    { name: 'pino/ours CPU', target: '>= 1.3', value: ratios?.cpu.pino_vs_ours?.median ?? null, met: (v: number) => atTargetSize(() => v >= 1.3) },
+    { name: 'otel_stock/ours CPU', target: '>= 1.5', value: ratios?.cpu.otel_stock_vs_ours?.median ?? null, met: (v: number) => atTargetSize(() => v >= 1.5) },
+    { name: `peak RSS of ours, MiB (${input.records.toLocaleString('en')} records)`, target: '<= 150 at 1M', value: contenders.ours?.rss_mib ?? null, met: (v: number) => atTargetSize(() => v <= 150) },
     // The same with V8's young generation capped (the memory section), where what a contender keeps shows rather than how far V8 let the heap grow.
-    { name: `the same, ${SEMI_SPACE}`, target: '<= 150 at 1M', value: contenders.ours?.rss_mib_semi8 ?? null, met: (v: number) => (input.records >= 1_000_000 ? v <= 150 : null) },
+    { name: `the same, ${SEMI_SPACE}`, target: '<= 150 at 1M', value: contenders.ours?.rss_mib_semi8 ?? null, met: (v: number) => atTargetSize(() => v <= 150) },
     { name: 'filtered-out emit, ns', target: '<= 10', value: filtered ? round(filtered.ours) : null, met: (v: number) => v <= 10 },
     { name: `lost + duplicated, ${checkedRuns} runs checked`, target: '0', value: checkedRuns > 0 ? integrity.lost + integrity.duplicated : null, met: (v: number) => v === 0 },
   ].map(({ name, target, value, met }) => ({ name, target, value, met: value === null ? null : met(value) as boolean | null }));
