@@ -138,6 +138,11 @@ export class MetadataFile<S extends MetadataSnapshot = MetadataSnapshot> {
     this.onError = onError;
   }
 
+  /** The directory that holds the file's directory (the log root, for a session's metadata.json). */
+  private get parent(): string {
+    return dirname(dirname(this.path));
+  }
+
   /** Write the current state soon, off the event loop. */
   write(): Promise<void> {
     const promise = new Promise<void>((resolve, reject) => this.next.push({ resolve, reject }));
@@ -162,7 +167,7 @@ export class MetadataFile<S extends MetadataSnapshot = MetadataSnapshot> {
         // A synchronous write after this snapshot holds newer state: this one must not land after it.
         const landed = await writeFileAtomically(this.fs, this.path, snapshot.text, ASYNC_TEMP, () => generation === this.generation, this.slots);
         if (landed && this.newDirectory) {
-          await syncDirectory(this.fs, dirname(dirname(this.path)));
+          await syncDirectory(this.fs, this.parent);
           this.newDirectory = false;
         }
         if (landed || this.lastSyncDurable) {
@@ -206,7 +211,7 @@ export class MetadataFile<S extends MetadataSnapshot = MetadataSnapshot> {
     try {
       writeFileAtomicallySync(this.fs, this.path, snapshot.text, durable);
       if (durable && this.newDirectory) {
-        syncDirectorySync(this.fs, dirname(dirname(this.path)));
+        syncDirectorySync(this.fs, this.parent);
         this.newDirectory = false;
       }
     } catch (error) {

@@ -15,6 +15,17 @@ function sync(file: ActiveFile): Promise<number> {
   return new Promise((resolve, reject) => file.sync((error, bytes) => (error ? reject(error) : resolve(bytes))));
 }
 
+/** A file the store creates (O_EXCL) on a ControlledFileSystem that completes every call, with `text` written at 0 and counted. */
+async function createdAndWritten(name: string, text: string): Promise<{ dir: string; q: ControlledFileSystem; file: ActiveFile }> {
+  const dir = tempDir();
+  const q = new ControlledFileSystem();
+  q.hold = () => false;
+  const file = new ActiveFile(join(dir, name), 0, q.fs, new FdBudget(4), true);
+  await writeAt(file, text, 0);
+  file.written = text.length;
+  return { dir, q, file };
+}
+
 /** A directory whose system.jsonl is a symbolic link to a file of someone else's. */
 function plantedLink(): { dir: string; target: string } {
   const dir = tempDir();
@@ -81,12 +92,7 @@ describe('ActiveFile', () => {
   });
 
   it('fdatasyncs only what is new: once per batch of written bytes, never for nothing', async () => {
-    const dir = tempDir();
-    const q = new ControlledFileSystem();
-    q.hold = () => false;
-    const file = new ActiveFile(join(dir, 'system.jsonl'), 0, q.fs, new FdBudget(4), true);
-    await writeAt(file, 'line\n', 0);
-    file.written = 5;
+    const { q, file } = await createdAndWritten('system.jsonl', 'line\n');
     assert.equal(await sync(file), 5);
     assert.equal(file.synced, 5);
     assert.equal(await sync(file), 5);
@@ -96,12 +102,7 @@ describe('ActiveFile', () => {
 
   it('fsyncs the directory after the first fdatasync of a file it created, before the lines count as durable; then never again', async () => {
     for (const viaSync of [false, true]) {
-      const dir = tempDir();
-      const q = new ControlledFileSystem();
-      q.hold = () => false;
-      const file = new ActiveFile(join(dir, 'audit.jsonl'), 0, q.fs, new FdBudget(4), true);
-      await writeAt(file, 'line\n', 0);
-      file.written = 5;
+      const { dir, q, file } = await createdAndWritten('audit.jsonl', 'line\n');
       if (viaSync) file.syncSync();
       else await sync(file);
       const names = q.calls.map((call) => `${call.name} ${call.path === dir ? 'DIR' : call.path?.slice(dir.length + 1)}`);

@@ -44,6 +44,13 @@ async function closedAfter(records: number, id: string): Promise<string> {
 /** metadata.json's calls (and the unlinks of removed segments): promises and file-handle calls. */
 const metadataCalls = (call: { name: string }) => call.name.startsWith('promises.') || call.name.startsWith('handle.');
 
+/** Hand out seqs up to `seqs`, let every write land, and read the reservation metadata.json holds. */
+async function reservedAfter(s: SessionStore, session: StoredSession, seqs: number): Promise<number> {
+  while (session.seq < seqs) session.nextSeq();
+  await s.drain();
+  return readMetadata(s.root, session.id).seq_reserved as number;
+}
+
 /** One turn of the event loop: the store seals this turn's lines into chunks with setImmediate. */
 const sealed = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -57,38 +64,30 @@ describe('StoredSession', () => {
     let now = NOW.getTime();
     const s = store({ clock: () => new Date((now += 10_000)) }); // reservations far apart in time keep their size
     const session = s.open('res');
-    const reservedAfter = async (seqs: number) => {
-      while (session.seq < seqs) session.nextSeq();
-      await s.drain();
-      return readMetadata(s.root, 'res').seq_reserved as number;
-    };
-    assert.equal(await reservedAfter(0), 1024);
-    assert.equal(await reservedAfter(512), 1024);
-    assert.equal(await reservedAfter(513), 513 + 1024);
-    assert.equal(await reservedAfter(1025), 513 + 1024);
-    assert.equal(await reservedAfter(1026), 1026 + 1024);
+    const reserved = (seqs: number) => reservedAfter(s, session, seqs);
+    assert.equal(await reserved(0), 1024);
+    assert.equal(await reserved(512), 1024);
+    assert.equal(await reserved(513), 513 + 1024);
+    assert.equal(await reserved(1025), 513 + 1024);
+    assert.equal(await reserved(1026), 1026 + 1024);
   });
 
   it('doubles the reservation when the one before lasted less than 250 ms, and halves it when one lasted over 2 s', async () => {
     let now = NOW.getTime();
     const s = store({ clock: () => new Date(now) });
     const session = s.open('rate');
-    const reservedAfter = async (seqs: number) => {
-      while (session.seq < seqs) session.nextSeq();
-      await s.drain();
-      return readMetadata(s.root, 'rate').seq_reserved as number;
-    };
-    assert.equal(await reservedAfter(0), 1024);
+    const reserved = (seqs: number) => reservedAfter(s, session, seqs);
+    assert.equal(await reserved(0), 1024);
     now += 1000;
-    assert.equal(await reservedAfter(513), 513 + 1024, 'the one made at opening lasted 1 s: the same size');
+    assert.equal(await reserved(513), 513 + 1024, 'the one made at opening lasted 1 s: the same size');
     now += 100;
-    assert.equal(await reservedAfter(1026), 1026 + 2048, 'the one before lasted 100 ms');
+    assert.equal(await reserved(1026), 1026 + 2048, 'the one before lasted 100 ms');
     now += 100;
-    assert.equal(await reservedAfter(2051), 2051 + 4096);
+    assert.equal(await reserved(2051), 2051 + 4096);
     now += 3000;
-    assert.equal(await reservedAfter(4100), 4100 + 2048, 'the one before lasted 3 s');
+    assert.equal(await reserved(4100), 4100 + 2048, 'the one before lasted 3 s');
     now += 1000;
-    assert.equal(await reservedAfter(5125), 5125 + 2048, 'between 250 ms and 2 s: the same size');
+    assert.equal(await reserved(5125), 5125 + 2048, 'between 250 ms and 2 s: the same size');
   });
 
   it('in audit durability, makes the names of a new session durable: its directory before any line is written, its audit file before flush() resolves', async () => {
