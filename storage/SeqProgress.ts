@@ -39,6 +39,11 @@ export class SeqProgress {
     if (seq > this.durable) this.durable = seq;
   }
 
+  /** Somebody waits for a seq of this stream. */
+  get waiting(): boolean {
+    return this.settledWaiters.length > 0 || this.durableWaiters.length > 0;
+  }
+
   /** Resolves once `seq` is settled, or durable when `durable`. */
   waitFor(seq: number, durable: boolean): Promise<void> {
     if (seq <= (durable ? this.durable : this.settled)) return Promise.resolve();

@@ -21,6 +21,9 @@ import { type WriterStats, newWriterStats } from './WriterStats.ts';
 
 export type { StoreOptions } from './storeOptions.ts';
 
+/** How many chunks may wait for more lines at once (each holds a pooled buffer). */
+const MAX_HELD = 64;
+
 /** What the store needs of a log record: an SDK ReadableLogRecord has all of it. */
 export interface StoreRecord {
   readonly hrTime: HrTime;
@@ -45,6 +48,8 @@ export class SessionStore {
   private readonly sessions = new Map<string, StoredSession>();
   private readonly ctx: StoreContext;
   private readonly unsealed = new Set<StreamWriter>();
+  private readonly held = new Set<StreamWriter>();
+  private holdTimer: NodeJS.Timeout | undefined;
   private sealScheduled = false;
   private rootReady = false;
   private readonly warned = new Set<string>();
@@ -73,6 +78,7 @@ export class SessionStore {
       clock: o.clock,
       report: (id, what, error) => this.report(id, what, error),
       scheduleSeal: (writer) => this.scheduleSeal(writer),
+      hold: (writer) => this.hold(writer),
     };
   }
 
@@ -165,6 +171,25 @@ export class SessionStore {
       this.unsealed.clear();
     });
   }
+
+  /**
+   * Chunks held back for more lines (StreamWriter.holdBack) are all let go by one timer,
+   * writeDelayMs after the first; at most MAX_HELD at once, so a thousand quiet sessions do
+   * not keep a thousand pooled buffers.
+   */
+  private hold(writer: StreamWriter): boolean {
+    if (this.held.size >= MAX_HELD || this.closed || this.options.writeDelayMs === 0) return false;
+    this.held.add(writer);
+    this.holdTimer ??= setTimeout(this.releaseHeld, this.options.writeDelayMs).unref();
+    return true;
+  }
+
+  private readonly releaseHeld = (): void => {
+    this.holdTimer = undefined;
+    const writers = [...this.held];
+    this.held.clear();
+    for (const writer of writers) writer.endHold();
+  };
 
   /** Close a session's files (ended_at, lock released); with cleanupOnEnd its directory is removed. */
   async close(sessionId: string): Promise<void> {

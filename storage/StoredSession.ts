@@ -47,6 +47,7 @@ export interface StoreContext {
   /** One report per fault episode (`error` null ends it); `what` names the file. */
   report(sessionId: string, what: string, error: Error | null): void;
   scheduleSeal(writer: StreamWriter): void;
+  hold(writer: StreamWriter): boolean;
 }
 
 /** A metadata.json write, the reservation it makes durable and the removed segments that may go once it lands. */
@@ -186,6 +187,7 @@ export class StoredSession {
       requestReservation: () => this.seqs.needed(),
       reserveSync: (seq) => this.reserveSync(seq),
       scheduleSeal: ctx.scheduleSeal,
+      hold: ctx.hold,
       onRotated: (segment, plainPath) => this.rotated(segment, plainPath),
       onDropped: (first, last, count, error, chainAfter, episodeStart) => this.dropped(stream, first, last, count, error, chainAfter, episodeStart),
       onFault: (error) => this.fault(stream, error),

@@ -36,6 +36,11 @@ export interface StreamWriterOptions {
   reserveSync(seq: number): void;
   /** Seal this writer at the end of the current turn of the event loop. */
   scheduleSeal(writer: StreamWriter): void;
+  /**
+   * Hold this writer's one queued chunk back for more lines (the store calls endHold()
+   * within a few ms); false when the store holds as many as it may: write it now.
+   */
+  hold(writer: StreamWriter): boolean;
   onRotated(segment: SegmentInfo, plainPath: string): void;
   /** `count` records with seqs in first..last could not be written; `episodeStart` opens a new drop entry. */
   onDropped(first: number, last: number, count: number, error: string, chainAfter: string | undefined, episodeStart: boolean): void;
@@ -80,6 +85,10 @@ export class StreamWriter implements SyncTarget {
    */
   writtenChain = '';
   private idleWaiters: Array<() => void> = [];
+  /** The store holds the chunk at the head of the queue back for more lines ... */
+  private held = false;
+  /** ... and has let it go: the next write is not held again. */
+  private released = false;
 
   constructor(options: StreamWriterOptions) {
     this.o = options;
@@ -299,7 +308,9 @@ export class StreamWriter implements SyncTarget {
         });
         return;
       }
+      if (this.holdBack(item)) return;
       this.checked = false;
+      this.held = this.released = false;
       this.rechain(item);
       this.inflight = item;
       item.writing++;
@@ -312,6 +323,28 @@ export class StreamWriter implements SyncTarget {
       });
       return;
     }
+  }
+
+  /**
+   * A chunk whose buffer has room waits a few ms for the next turns' lines to join it when
+   * nobody waits for it: a busy file is written in ~64 KiB writes rather than one per turn of
+   * the event loop (each write costs the libuv pool a system call and the event loop a
+   * request, whatever its size). Lines still reach the OS within the store's hold time.
+   */
+  private holdBack(chunk: Chunk): boolean {
+    if (this.released || chunk.tried || chunk.pooled === undefined || this.queue.length !== 1) return false;
+    if (chunk.data.length > chunk.pooled.length - (chunk.pooled.length >> 4) || this.idleWaiters.length > 0 || this.progress.waiting) return false;
+    if (this.held) return true;
+    this.held = this.o.hold(this);
+    return this.held;
+  }
+
+  /** The store's hold is over: write what waits. */
+  endHold(): void {
+    if (!this.held) return;
+    this.held = false;
+    this.released = true;
+    this.pump();
   }
 
   /**
@@ -602,14 +635,18 @@ export class StreamWriter implements SyncTarget {
   /** Resolves when every line appended so far is written or dropped (and fdatasync'ed when `durable`). */
   waitFor(durable: boolean): Promise<void> {
     this.seal();
-    return this.progress.waitFor(this.lastAppended, durable);
+    const done = this.progress.waitFor(this.lastAppended, durable);
+    this.endHold(); // somebody waits: no holding back
+    return done;
   }
 
   /** Resolves when nothing is queued or under way. */
   idle(): Promise<void> {
     this.seal();
     if (this.inflight === undefined && this.queue.length === 0 && this.unsealed.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    this.endHold();
+    return idle;
   }
 
   /** Write what is queued, wait for its fdatasync (a failure was reported), close the file. */

@@ -21,6 +21,7 @@ export interface StoreOptions {
   highWaterMark?: number;
   maxBufferedBytes?: number;
   checkIntervalMs?: number;
+  writeDelayMs?: number;
   fsyncConcurrency?: number;
   /** Called once per fault episode (error) and when it ends (null). Default: OTel diag. */
   onError?: ((sessionId: string, what: string, error: Error | null) => void) | undefined;
@@ -42,6 +43,7 @@ export interface ValidStoreOptions {
   highWaterMark: number;
   maxBufferedBytes: number;
   checkIntervalMs: number;
+  writeDelayMs: number;
   fsyncConcurrency: number;
   onError: ((sessionId: string, what: string, error: Error | null) => void) | undefined;
   fs: FileSystem | undefined;

@@ -39,9 +39,9 @@ const size = (toml: string, fallback: number): OptionSpec<number> => ({
   toml, allowed: SIZE_ALLOWED, default: fallback, read: parseSize, rejected: 'is not a size',
 });
 
-const integer = (min: number, fallback: number, what = 'an integer'): OptionSpec<number> => ({
-  toml: undefined, allowed: `${what} >= ${min}`, default: fallback,
-  read: (value) => (typeof value === 'number' && Number.isSafeInteger(value) && value >= min ? value : undefined),
+const integer = (min: number, fallback: number, what = 'an integer', max = Number.MAX_SAFE_INTEGER): OptionSpec<number> => ({
+  toml: undefined, allowed: max === Number.MAX_SAFE_INTEGER ? `${what} >= ${min}` : `${what} from ${min} to ${max}`, default: fallback,
+  read: (value) => (typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max ? value : undefined),
 });
 
 function expandHome(path: string): string {
@@ -107,6 +107,12 @@ export const STORE_TUNING_OPTIONS = {
   highWaterMark: integer(1024, 256 * 1024, 'a byte count'),
   /** Bytes buffered across all sessions past which appends write synchronously. */
   maxBufferedBytes: integer(1024, 64 * 1024 * 1024, 'a byte count'),
+  /**
+   * How long (ms) a chunk whose buffer has room may wait for the next lines before it is
+   * written, when nobody waits for it (flush, drain, an acknowledgement): fewer, larger
+   * writes for busy sessions. 0 writes each turn's lines at once.
+   */
+  writeDelayMs: integer(0, 5, 'a number of milliseconds', 1000),
   /** How often (ms) each active file is checked for being deleted or replaced. */
   checkIntervalMs: integer(0, 1000, 'a number of milliseconds'),
   /** fdatasync calls the group commit runs at once (the libuv pool has 4 threads by default). */

@@ -42,6 +42,7 @@ describe('SessionFileProcessor', () => {
     assert.throws(() => new SessionFileProcessor({ dir, maxFileSize: -5 }), { name: 'ConfigError', message: /maxFileSize = -5 is not a size; allowed: a positive byte count/ });
     assert.throws(() => new SessionFileProcessor({ dir, compression: 'bogus' as never }), { message: /compression = "bogus" is not allowed; allowed: gzip, zstd, none/ });
     assert.throws(() => new SessionFileProcessor({ dir: '' }), /dir = "" is not allowed/);
+    assert.throws(() => new SessionFileProcessor({ dir, writeDelayMs: 5000 }), { name: 'ConfigError', message: /writeDelayMs = 5000 is not allowed; allowed: a number of milliseconds from 0 to 1000/ });
     assert.throws(() => new SessionFileProcessor({ store: {} as SessionStore }), /options.store must be a SessionStore/);
     assert.throws(() => new SessionFileProcessor(null as never), /options must be \{ store \} or the options of a SessionStore/);
   });

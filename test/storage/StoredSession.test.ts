@@ -170,6 +170,61 @@ describe('StoredSession', () => {
     assert.ok(reserved >= 1025 + 2048 && reserved <= 1100 + 2048, `seq_reserved ${reserved}`);
   });
 
+  describe('writeDelayMs: busy files in fewer, larger writes', () => {
+    /** Append `perTurn` lines to `session` in each of `turns` turns of the event loop; the writes of its system file made meanwhile. */
+    async function turnsOf(s: SessionStore, q: ControlledFileSystem, session: StoredSession, turns: number, perTurn: number): Promise<number> {
+      const before = q.calls.filter((call) => call.name === 'write').length;
+      for (let t = 0; t < turns; t++) {
+        for (let i = 0; i < perTurn; i++) append(session, session.nextSeq());
+        await sealed();
+        await sealed(); // and the writes of the turn before complete
+      }
+      return q.calls.filter((call) => call.name === 'write').length - before;
+    }
+
+    it('lines of the turns within writeDelayMs join one chunk, written once; 0 writes every turn', async () => {
+      const writes: Record<string, number> = {};
+      for (const writeDelayMs of [1000, 0]) {
+        const q = queued();
+        q.hold = () => false;
+        const s = store({ fs: q.fs, durability: 'none', writeDelayMs });
+        const session = s.open('busy');
+        append(session, session.nextSeq());
+        await s.drain(); // the reservation is on disk: what follows is only about the writes
+        const during = await turnsOf(s, q, session, 20, 10);
+        await s.drain();
+        writes[writeDelayMs] = q.calls.filter((call) => call.name === 'write').length;
+        if (writeDelayMs === 1000) assert.equal(during, 0, 'nothing written while the 1,000 ms hold lasts and nobody waits');
+        assert.deepEqual(sessionLines(s.root, 'busy').map((l) => l.seq), Array.from({ length: 201 }, (_, i) => i + 1));
+      }
+      assert.equal(writes[1000], 2, 'the first line, then 200 lines in one write');
+      assert.equal(writes[0], 21, 'one write per turn');
+    });
+
+    it('lets held lines go within writeDelayMs with nobody waiting for them', async () => {
+      const s = store({ durability: 'none' }); // the default: 5 ms
+      const session = s.open('quiet');
+      for (let i = 0; i < 3; i++) append(session, session.nextSeq());
+      const deadline = Date.now() + 5000; // generous for a loaded machine; it takes a few ms
+      while (sessionLines(s.root, 'quiet').length < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+      assert.deepEqual(sessionLines(s.root, 'quiet').map((l) => l.seq), [1, 2, 3]);
+    });
+
+    it('holds at most 64 chunks at once: the other sessions write at once', async () => {
+      const s = store({ durability: 'none', writeDelayMs: 1000 });
+      const sessions = Array.from({ length: 100 }, (_, i) => s.open(`s${i}`));
+      for (const session of sessions) append(session, session.nextSeq());
+      await s.drain(); // every reservation on disk, every first line written
+      for (const session of sessions) append(session, session.nextSeq());
+      const written = () => sessions.filter((session) => sessionLines(s.root, session.id).length === 2).length;
+      const deadline = Date.now() + 900;
+      while (written() < 36 && Date.now() < deadline) await sealed();
+      assert.equal(written(), 36, '100 sessions, 64 held');
+      await s.drain();
+      assert.equal(written(), 100);
+    });
+  });
+
   it('flush() rejects with EDROPPED when records could not be written, and resolves again once writing works', async () => {
     const q = queued();
     q.hold = (call) => call.name === 'write';

@@ -38,7 +38,7 @@ interface Harness {
 }
 
 /** A StreamWriter alone, with everything the session would give it under the test's control. */
-function harness(options: { fs?: FileSystem; fds?: FdBudget; maxFileSize?: number; highWaterMark?: number; checkIntervalMs?: number; chained?: boolean; groupCommit?: GroupCommit; reserved?: number; reserveSync?: (seq: number) => void } = {}): Harness {
+function harness(options: { fs?: FileSystem; fds?: FdBudget; maxFileSize?: number; highWaterMark?: number; checkIntervalMs?: number; chained?: boolean; groupCommit?: GroupCommit; reserved?: number; reserveSync?: (seq: number) => void; hold?: (writer: StreamWriter) => boolean } = {}): Harness {
   const dir = tempDir();
   const reserved = { value: options.reserved ?? Number.MAX_SAFE_INTEGER };
   const requests = { count: 0 };
@@ -58,6 +58,7 @@ function harness(options: { fs?: FileSystem; fds?: FdBudget; maxFileSize?: numbe
     requestReservation: () => requests.count++,
     reserveSync: options.reserveSync ?? ((seq) => (reserved.value = Math.max(reserved.value, seq))),
     scheduleSeal: () => {}, // the tests seal when they choose
+    hold: options.hold ?? (() => false), // written at once unless the test holds: most tests are about what gets written, not when
     onRotated: (segment) => rotated.push(segment),
     onDropped: (first, last, count, error, chainAfter, episodeStart) => drops.push({ first, last, count, error, chainAfter, episodeStart }),
     onFault: (error) => faults.push(error === null ? null : (error.code ?? error.message)),
@@ -78,9 +79,9 @@ function line(seq: number, body = `record ${seq}`): string {
   return `{"seq":${seq},"body":${JSON.stringify(body)}}`;
 }
 
-/** Append seqs first..last and seal them into one chunk. */
-function chunk(writer: StreamWriter, first: number, last: number): void {
-  for (let seq = first; seq <= last; seq++) writer.append(line(seq), seq);
+/** Append seqs first..last (bodies of `bodyChars` when given) and seal them into one chunk. */
+function chunk(writer: StreamWriter, first: number, last: number, bodyChars?: number): void {
+  for (let seq = first; seq <= last; seq++) writer.append(bodyChars === undefined ? line(seq) : line(seq, 'x'.repeat(bodyChars)), seq);
   writer.seal();
 }
 
@@ -146,6 +147,74 @@ describe('StreamWriter', () => {
     assert.deepEqual(seqsIn(h.path), range(1, 12));
     assert.equal(h.stats.records, 12);
     assert.equal(h.memory.buffered, 0);
+  });
+
+  describe('holding a chunk back for more lines', () => {
+    /** A harness whose store holds every chunk it is asked to, until the test ends the hold; writes counted. */
+    function holding(options: Parameters<typeof harness>[0] = {}) {
+      const asked: StreamWriter[] = [];
+      const q = new ControlledFileSystem();
+      q.hold = () => false; // every call completes on the next turn
+      const h = harness({ ...options, fs: q.fs, hold: (writer) => (asked.push(writer), true) });
+      const writes = () => q.calls.filter((call) => call.name === 'write').length;
+      const turn = () => new Promise((resolve) => setImmediate(resolve));
+      return { ...h, asked, writes, turn };
+    }
+
+    it('writes nothing while held; lines sealed meanwhile join the chunk: one write when the hold ends', async () => {
+      const h = holding();
+      chunk(h.writer, 1, 3);
+      await h.turn();
+      chunk(h.writer, 4, 6);
+      await h.turn();
+      assert.equal(h.writes(), 0, 'held: not written yet');
+      assert.equal(h.asked.length, 1, 'the store was asked once, not once per seal');
+      h.writer.endHold();
+      await h.writer.idle();
+      assert.equal(h.writes(), 1);
+      assert.deepEqual(seqsIn(h.path), range(1, 6));
+      assert.equal(h.stats.records, 6);
+      assert.equal(h.memory.buffered, 0);
+    });
+
+    it('writes at once when the store holds no more (its cap)', async () => {
+      const h = harness({ hold: () => false });
+      chunk(h.writer, 1, 3);
+      await h.writer.idle();
+      assert.deepEqual(seqsIn(h.path), range(1, 3));
+    });
+
+    it('does not hold back what somebody waits for: waitFor() and idle() write it now', async () => {
+      for (const wait of ['waitFor', 'idle'] as const) {
+        const h = holding();
+        chunk(h.writer, 1, 3);
+        await h.turn();
+        assert.equal(h.writes(), 0);
+        await (wait === 'waitFor' ? h.writer.waitFor(false) : h.writer.idle());
+        assert.deepEqual(seqsIn(h.path), range(1, 3), `${wait}() resolved with the lines written`);
+        chunk(h.writer, 4, 4);
+        const pending = h.writer.waitFor(false); // a waiter present when the chunk reaches the pump
+        await pending;
+        assert.deepEqual(seqsIn(h.path), range(1, 4), `${wait}: a chunk somebody waits for is not held`);
+      }
+    });
+
+    it('writes the held chunk as soon as another queues behind it (its buffer is full)', async () => {
+      const h = holding();
+      chunk(h.writer, 1, 1);
+      await h.turn();
+      assert.equal(h.writes(), 0);
+      chunk(h.writer, 2, 2, 3900); // does not fit the 4,096-byte pooled buffer after line 1
+      await h.writer.waitFor(false);
+      assert.deepEqual(seqsIn(h.path), range(1, 2));
+    });
+
+    it('flushSync (backpressure, exit) writes a held chunk', () => {
+      const h = holding();
+      chunk(h.writer, 1, 3);
+      h.writer.flushSync(true);
+      assert.deepEqual(seqsIn(h.path), range(1, 3));
+    });
   });
 
   it('starts a new chunk when the one that waits has no room left in its pooled buffer', async () => {
