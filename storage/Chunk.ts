@@ -46,8 +46,12 @@ export interface Chunk {
   last: number;
   count: number;
   lastChain: string;
-  /** Chained streams: the open lines, and the chain value they were chained from (re-chained before the first write if a line before them was dropped). */
-  lines: string[] | undefined;
+  /**
+   * A chained stream's chunk, and the chain value it was chained from: re-chained before its
+   * first write if a line before it was dropped (from its own bytes: the open lines are not
+   * kept, so a chunk waiting to be written holds no strings).
+   */
+  chained: boolean;
   base: string;
   state: number;
   /** Asynchronous writes under way (its buffer may not be reused until 0). */
@@ -99,11 +103,15 @@ export function extendChunk(chunk: Chunk, builder: Builder, text: string, lastCh
   chunk.data = chunk.pooled.subarray(0, used + written);
   chunk.last = builder.last;
   chunk.count += builder.count;
-  if (chunk.lines !== undefined) {
-    for (const line of builder.lines!) chunk.lines.push(line);
-    chunk.lastChain = lastChain;
-  }
+  if (chunk.chained) chunk.lastChain = lastChain;
   return written;
+}
+
+/** The open lines (chain values cut off) of a chained chunk's bytes: whole lines, each ending in its chain suffix and a newline. */
+export function openLinesOf(data: Buffer): string[] {
+  const lines = data.toString('utf8').split('\n');
+  lines.pop(); // after the last newline
+  return lines.map((line) => line.slice(0, -CHAIN_SUFFIX_BYTES));
 }
 
 /** Chain open audit lines from `base`: the text to write and the chain value after the last line. */

@@ -6,7 +6,7 @@ import type { BufferPool } from './BufferPool.ts';
 import type { FdBudget } from './FdBudget.ts';
 import type { FileSystem } from './FileSystem.ts';
 import type { GroupCommit, SyncTarget } from './GroupCommit.ts';
-import { type Builder, CHAIN_SUFFIX_BYTES, type Chunk, DROPPED, type Item, QUEUED, type RotateMarker, WRITTEN, chainLines, encodeChunk, extendChunk } from './Chunk.ts';
+import { type Builder, CHAIN_SUFFIX_BYTES, type Chunk, DROPPED, type Item, QUEUED, type RotateMarker, WRITTEN, chainLines, encodeChunk, extendChunk, openLinesOf } from './Chunk.ts';
 import { SeqProgress } from './SeqProgress.ts';
 import type { WriterStats } from './WriterStats.ts';
 
@@ -232,7 +232,7 @@ export class StreamWriter implements SyncTarget {
     this.o.memory.buffered += data.length - builder.chars;
     this.queue.push({
       rotate: false, data, pooled, file, position: file.end,
-      first: builder.first, last: builder.last, count: builder.count, lastChain, lines: builder.lines, base, state: QUEUED, writing: 0, tried: false,
+      first: builder.first, last: builder.last, count: builder.count, lastChain, chained: builder.lines !== undefined, base, state: QUEUED, writing: 0, tried: false,
     });
     file.end += data.length;
     this.queuedBytes += data.length;
@@ -246,7 +246,7 @@ export class StreamWriter implements SyncTarget {
   private appendToQueued(file: ActiveFile, builder: Builder, text: string, base: string, lastChain: string): boolean {
     const tail = this.queue.at(-1);
     if (tail === undefined || tail.rotate || tail.file !== file || tail.state !== QUEUED || tail.tried || tail.writing > 0 || tail.pooled === undefined) return false;
-    if (tail.lines !== undefined && base !== tail.lastChain) return false; // chained from elsewhere (a drop reset the head): kept apart
+    if (tail.chained && base !== tail.lastChain) return false; // chained from elsewhere (a drop reset the head): kept apart
     if (tail.position + tail.data.length !== file.end) return false;
     const written = extendChunk(tail, builder, text, lastChain);
     if (written === undefined) return false;
@@ -353,8 +353,8 @@ export class StreamWriter implements SyncTarget {
    * values have a fixed length, so its size and offset stay).
    */
   private rechain(chunk: Chunk): void {
-    if (chunk.lines === undefined || chunk.tried || chunk.base === this.writtenChain) return;
-    const { text, lastChain } = chainLines(chunk.lines, this.writtenChain);
+    if (!chunk.chained || chunk.tried || chunk.base === this.writtenChain) return;
+    const { text, lastChain } = chainLines(openLinesOf(chunk.data), this.writtenChain);
     chunk.data.write(text, 0); // the same length: chain values have a fixed size
     chunk.lastChain = lastChain;
     chunk.base = this.writtenChain;
@@ -385,7 +385,7 @@ export class StreamWriter implements SyncTarget {
       if (file.lines === 0) file.firstSeq = chunk.first;
       file.lines += chunk.count;
       file.lastSeq = chunk.last;
-      if (chunk.lines !== undefined) file.lastChain = this.writtenChain = chunk.lastChain;
+      if (chunk.chained) file.lastChain = this.writtenChain = chunk.lastChain;
       if (this.unverified.count === 0) this.unverified.first = chunk.first;
       this.unverified.last = chunk.last;
       this.unverified.count += chunk.count;
