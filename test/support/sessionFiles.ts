@@ -17,17 +17,45 @@ export interface Line {
   chain?: string;
 }
 
-const created: string[] = [];
-process.on('exit', () => {
-  if (process.env.KEEP_TEST_DIRS) return;
-  for (const dir of created) rmSync(dir, { recursive: true, force: true });
-});
+/**
+ * Every directory a test process makes is inside one parent, `osl-tests-<pid>-XXXXXX` in the
+ * OS temp dir, removed when the process exits: a test process killed before its exit hook
+ * (a CI timeout, kill -9) leaves one directory behind, not thousands, and the next test
+ * process removes the parents of processes that are gone.
+ */
+const PARENT_PREFIX = 'osl-tests-';
+let parent: string | undefined;
 
-/** A fresh directory under the OS temp dir, removed when the test process exits (KEEP_TEST_DIRS=1 keeps it). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'; // alive, someone else's
+  }
+}
+
+/** Parents left by test processes that are no longer running. */
+function removeLeftParents(): void {
+  for (const name of readdirSync(tmpdir())) {
+    const pid = Number(/^osl-tests-(\d+)-/.exec(name)?.[1]);
+    if (pid > 0 && pid !== process.pid && !isAlive(pid)) rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  }
+}
+
+function parentDir(): string {
+  if (parent !== undefined) return parent;
+  if (!process.env.KEEP_TEST_DIRS) removeLeftParents();
+  const made = mkdtempSync(join(tmpdir(), `${PARENT_PREFIX}${process.pid}-`));
+  process.on('exit', () => {
+    if (!process.env.KEEP_TEST_DIRS) rmSync(made, { recursive: true, force: true });
+  });
+  return (parent = made);
+}
+
+/** A fresh directory in this test process's parent directory, removed when the process exits (KEEP_TEST_DIRS=1 keeps it). */
 export function tempDir(prefix = 'osl-test-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  created.push(dir);
-  return dir;
+  return mkdtempSync(join(parentDir(), prefix));
 }
 
 function textOf(path: string): string {
