@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventPart } from '../../format/formatLine.ts';
@@ -43,6 +44,10 @@ describe('JSONL line serialization', () => {
     for (const line of [...system, ...audit]) assert.match(JSON.parse(line).ts, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
     assert.equal(formatTimestamp([1700000000, 5]), '2023-11-14T22:13:20.000000005Z');
     assert.equal(formatTimestamp([1700000000, 999999999]), '2023-11-14T22:13:20.999999999Z');
+    // Any second and nanosecond, seconds changing or not from one call to the next (the date part is cached).
+    fc.assert(fc.property(fc.integer({ min: 0, max: 4102444800 }), fc.integer({ min: 0, max: 999999999 }), (seconds, nanos) => {
+      assert.equal(formatTimestamp([seconds, nanos]), new Date(seconds * 1000).toISOString().slice(0, 20) + String(nanos).padStart(9, '0') + 'Z');
+    }));
   });
 
   it('keeps unicode and control characters intact', () => {
