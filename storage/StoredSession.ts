@@ -260,8 +260,7 @@ export class StoredSession {
     } else {
       for (const stream of STREAMS) this.writers[stream].resume(meta.active[stream], 0, 1);
     }
-    this.seqs.needed();
-    this.writeMetadata();
+    this.seqs.start(); // writes metadata.json: the reservation and what recovery found
     if (found && found.segments.length > 0) this.enforceCap();
   }
 
@@ -326,6 +325,7 @@ export class StoredSession {
   private metadataFailed(error: Error, snapshot: Snapshot): void {
     this.unlinkAfterWrite.unshift(...snapshot.unlink); // for the next write that lands
     this.ctx.stats.errors++;
+    this.seqs.failed();
     if (this.metadataError === undefined) this.ctx.report(this.id, METADATA_FILE, error);
     this.metadataError = error as NodeJS.ErrnoException;
     this.dropHeldSoon();

@@ -19,6 +19,7 @@ class FakeMetadata {
   writeNow(durable: boolean): void {
     this.syncWrites.push(durable);
     this.seqs.landed(this.record.seq_reserved, durable);
+    if (!durable) this.pending.push(this.record.seq_reserved); // MetadataFile.writeSync(false): an fsynced copy follows
   }
 
   writeSoon(): void {
@@ -29,6 +30,11 @@ class FakeMetadata {
   landOne(): void {
     const reserved = this.pending.shift();
     if (reserved !== undefined) this.seqs.landed(reserved, true);
+  }
+
+  /** The oldest asynchronous write fails (a full disk). */
+  failOne(): void {
+    if (this.pending.shift() !== undefined) this.seqs.failed();
   }
 }
 
@@ -99,6 +105,33 @@ describe('SeqReservation', () => {
     assert.equal(m.record.seq_reserved, 10 + 2 * FIRST_RESERVATION, 'enough is reserved and fsynced: nothing to ask');
   });
 
+  it('start() writes the first reservation at once, not fsynced, and its fsynced copy after: the first seqs need no other write', () => {
+    const { seqs, m } = reservation(40);
+    seqs.start();
+    assert.deepEqual([m.syncWrites, m.pending], [[false], [40 + FIRST_RESERVATION]]);
+    for (let i = 0; i < 100; i++) seqs.next();
+    assert.deepEqual([m.syncWrites, m.pending], [[false], [40 + FIRST_RESERVATION]], 'nothing more for the first 100 seqs');
+    assert.equal(seqs.onDisk, 40, 'no line may be written before the copy is fsynced');
+    m.landOne();
+    assert.equal(seqs.onDisk, 40 + FIRST_RESERVATION);
+  });
+
+  it('asks for no other write while one on its way covers what was handed out, and asks again once it failed', () => {
+    const { seqs, m } = reservation();
+    seqs.start();
+    for (let i = 0; i < 10; i++) seqs.next();
+    for (let turn = 0; turn < 50; turn++) seqs.needed(); // a writer waiting for the fsynced copy asks on every turn
+    const asked = m.pending.length;
+    assert.ok(asked <= 2, `${asked} writes asked for by 50 requests`);
+    for (let turn = 0; turn < 50; turn++) seqs.needed();
+    assert.equal(m.pending.length, asked, 'no more while they are on their way');
+    while (m.pending.length > 0) m.failOne();
+    seqs.needed();
+    assert.equal(m.pending.length, 1, 'asked again after the failure');
+    m.landOne();
+    assert.ok(seqs.onDisk >= seqs.last, 'the waiting writer may go on');
+  });
+
   it('reserveSync reserves at least the seq asked for and writes it fsynced, at once', () => {
     const { seqs, m } = reservation();
     seqs.next();
@@ -115,15 +148,16 @@ describe('SeqReservation', () => {
     assert.equal(m.record.seq_reserved, 7);
   });
 
-  it('in any interleaving of seqs, asynchronous writes landing and a moving clock: no seq above what is written, no line above what is fsynced', () => {
-    type Step = { kind: 'seq'; n: number } | { kind: 'land' } | { kind: 'wait'; ms: number } | { kind: 'writerWaits' };
+  it('in any interleaving of seqs, asynchronous writes landing or failing and a moving clock: no seq above what is written, no line above what is fsynced, and a waiting writer is not left waiting', () => {
+    type Step = { kind: 'seq'; n: number } | { kind: 'land' } | { kind: 'fail' } | { kind: 'wait'; ms: number } | { kind: 'writerWaits' };
     const step: fc.Arbitrary<Step> = fc.oneof(
       fc.integer({ min: 1, max: 3000 }).map((n) => ({ kind: 'seq' as const, n })),
       fc.constant({ kind: 'land' as const }),
+      fc.constant({ kind: 'fail' as const }),
       fc.integer({ min: 0, max: 5000 }).map((ms) => ({ kind: 'wait' as const, ms })),
       fc.constant({ kind: 'writerWaits' as const }),
     );
-    fc.assert(fc.property(fc.integer({ min: 0, max: 1e6 }), fc.array(step, { maxLength: 80 }), (start, steps) => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 1e6 }), fc.boolean(), fc.array(step, { maxLength: 80 }), (start, opened, steps) => {
       const { seqs, m } = reservation(start);
       let written = start; // the highest reservation that reached metadata.json, fsynced or not
       let fsynced = start;
@@ -134,6 +168,7 @@ describe('SeqReservation', () => {
         if (durable) fsynced = Math.max(fsynced, m.record.seq_reserved);
       };
       let expected = start;
+      if (opened) seqs.start();
       for (const s of steps) {
         if (s.kind === 'seq') {
           for (let i = 0; i < s.n; i++) {
@@ -148,12 +183,17 @@ describe('SeqReservation', () => {
             written = Math.max(written, reserved);
             fsynced = Math.max(fsynced, reserved);
           }
-        } else if (s.kind === 'wait') m.clock += s.ms;
+        } else if (s.kind === 'fail') m.failOne();
+        else if (s.kind === 'wait') m.clock += s.ms;
         else seqs.needed();
         assert.ok(seqs.onDisk <= fsynced, `lines may be written up to ${seqs.onDisk}, above the fsynced ${fsynced}`);
         assert.ok(m.record.seq_reserved >= seqs.last, 'metadata.json never reserves less than was handed out');
         assert.ok(m.record.seq_reserved - seqs.last <= 2 * (1 << 20), 'a reservation is bounded');
       }
+      // A writer waiting for the seqs handed out asks once more; once the writes on their way land, it may go on.
+      seqs.needed();
+      while (m.pending.length > 0) m.landOne();
+      assert.ok(seqs.onDisk >= seqs.last, `a writer of seq ${seqs.last} would wait for ever: ${seqs.onDisk} fsynced`);
     }), { numRuns: 300 });
   });
 });

@@ -72,22 +72,27 @@ describe('StoredSession', () => {
     assert.equal(await reserved(1026), 1026 + 1024);
   });
 
-  it('doubles the reservation when the one before lasted less than 250 ms, and halves it when one lasted over 2 s', async () => {
+  it('grows the reservation when the one before lasted less than 250 ms (2x at 100 ms, 8x at 30 ms, 16x at most), and halves it when one lasted over 2 s', async () => {
     let now = NOW.getTime();
     const s = store({ clock: () => new Date(now) });
     const session = s.open('rate');
     const reserved = (seqs: number) => reservedAfter(s, session, seqs);
-    assert.equal(await reserved(0), 1024);
+    // A reservation is renewed at the first seq that leaves less than half of it: at seq n, to n + its new size.
+    assert.equal(await reserved(0), 1024, 'written at opening');
     now += 1000;
     assert.equal(await reserved(513), 513 + 1024, 'the one made at opening lasted 1 s: the same size');
     now += 100;
-    assert.equal(await reserved(1026), 1026 + 2048, 'the one before lasted 100 ms');
+    assert.equal(await reserved(1026), 1026 + 2048, 'the one before lasted 100 ms: doubled');
     now += 100;
     assert.equal(await reserved(2051), 2051 + 4096);
     now += 3000;
-    assert.equal(await reserved(4100), 4100 + 2048, 'the one before lasted 3 s');
+    assert.equal(await reserved(4100), 2051 + 4096, 'the one before lasted 3 s: halved to 2,048, and what is left (2,047) is more than half of that: no write');
     now += 1000;
-    assert.equal(await reserved(5125), 5125 + 2048, 'between 250 ms and 2 s: the same size');
+    assert.equal(await reserved(5125), 5124 + 2048, 'between 250 ms and 2 s: the same size');
+    now += 30;
+    assert.equal(await reserved(6149), 6149 + 2048 * 8, 'lasted 30 ms: 8 times, to last ~250 ms at that rate');
+    now += 5;
+    assert.equal(await reserved(14342), 14342 + 16384 * 16, 'lasted 5 ms: 16 times at most');
   });
 
   it('in audit durability, makes the names of a new session durable: its directory before any line is written, its audit file before flush() resolves', async () => {
@@ -120,11 +125,11 @@ describe('StoredSession', () => {
   it('writes the reservation before handing out a seq: at once, without waiting for an fsync', () => {
     const q = queued(); // no asynchronous call completes: only what is written synchronously is on disk
     const s = store({ fs: q.fs });
-    const session = s.open('first');
     const before = q.calls.length;
-    assert.equal(session.nextSeq(), 1);
-    assert.equal(readMetadata(s.root, 'first').seq_reserved, 1 + 1024);
+    const session = s.open('first'); // writes the first reservation, before any seq is handed out
+    assert.equal(readMetadata(s.root, 'first').seq_reserved, 1024);
     assert.ok(!q.calls.slice(before).some((call) => call.name === 'fsyncSync' || call.name === 'fdatasyncSync'), 'no fsync on the way');
+    assert.equal(session.nextSeq(), 1);
     assert.equal(session.nextSeq(), 2);
     assert.equal(q.calls.filter((call) => call.name === 'renameSync').length, 1, 'one synchronous write for the whole reservation');
   });
