@@ -38,7 +38,7 @@ interface Harness {
 }
 
 /** A StreamWriter alone, with everything the session would give it under the test's control. */
-function harness(options: { fs?: FileSystem; fds?: FdBudget; maxFileSize?: number; highWaterMark?: number; checkIntervalMs?: number; chained?: boolean; groupCommit?: GroupCommit; reserved?: number; reserveSync?: (seq: number) => void; hold?: (writer: StreamWriter) => boolean } = {}): Harness {
+function harness(options: { fs?: FileSystem; fds?: FdBudget; pool?: BufferPool; maxFileSize?: number; highWaterMark?: number; checkIntervalMs?: number; chained?: boolean; groupCommit?: GroupCommit; reserved?: number; reserveSync?: (seq: number) => void; hold?: (writer: StreamWriter) => boolean } = {}): Harness {
   const dir = tempDir();
   const reserved = { value: options.reserved ?? Number.MAX_SAFE_INTEGER };
   const requests = { count: 0 };
@@ -49,7 +49,7 @@ function harness(options: { fs?: FileSystem; fds?: FdBudget; maxFileSize?: numbe
   const chain = options.chained ? { head: '' } : undefined;
   const memory = { buffered: 0, limit: 1 << 30 };
   const writerOptions: StreamWriterOptions = {
-    dir, stream: options.chained ? 'audit' : 'system', fs: options.fs ?? nodeFileSystem, fds: options.fds ?? new FdBudget(8), pool: new BufferPool(4096, 4), stats,
+    dir, stream: options.chained ? 'audit' : 'system', fs: options.fs ?? nodeFileSystem, fds: options.fds ?? new FdBudget(8), pool: options.pool ?? new BufferPool(4096, 4), stats,
     memory,
     maxFileSize: options.maxFileSize ?? 1 << 20, highWaterMark: options.highWaterMark ?? 1 << 20, checkIntervalMs: options.checkIntervalMs ?? 1e9,
     chain,
@@ -147,6 +147,24 @@ describe('StreamWriter', () => {
     assert.deepEqual(seqsIn(h.path), range(1, 12));
     assert.equal(h.stats.records, 12);
     assert.equal(h.memory.buffered, 0);
+  });
+
+  it('encodes gathered lines into their chunk once they hold 4,096 characters, without waiting for the end of the turn (the strings do not outlive it on the heap)', async () => {
+    for (const chained of [false, true]) {
+      const q = new ControlledFileSystem();
+      q.hold = () => false;
+      // A pool of 64 KiB buffers, as the store's: the limit is 4,096 characters, not the buffer.
+      const h = harness({ fs: q.fs, chained, pool: new BufferPool(64 * 1024, 4) });
+      const stream = chained ? 'audit' : 'system';
+      // ~300 characters each (chained lines are appended without their closing brace); no seal()
+      for (let seq = 1; seq <= 40; seq++) h.writer.append(chained ? line(seq, 'x'.repeat(270)).slice(0, -1) : line(seq, 'x'.repeat(270)), seq);
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      const written = seqsIn(h.path);
+      assert.ok(written.length >= 26 && written.length < 40, `${stream}: ${written.length} of 40 lines written before the turn ended`);
+      await h.writer.idle();
+      assert.deepEqual(seqsIn(h.path), range(1, 40));
+    }
   });
 
   describe('holding a chunk back for more lines', () => {
