@@ -164,7 +164,6 @@ export class SeqReservation {
     if (lasted > 0 && lasted < RESERVATION_INTERVAL_MS) {
       const factor = 2 ** Math.min(4, Math.max(1, Math.floor(Math.log2(RESERVATION_INTERVAL_MS / lasted))));
       this.size = Math.min(this.size * factor, MAX_RESERVATION);
-    }
-    else if (lasted > 8 * RESERVATION_INTERVAL_MS) this.size = Math.max(this.size / 2, FIRST_RESERVATION);
+    } else if (lasted > 8 * RESERVATION_INTERVAL_MS) this.size = Math.max(this.size / 2, FIRST_RESERVATION);
   }
 }
