@@ -90,8 +90,9 @@ export class SeqReservation {
   needed(): void {
     const { record } = this.writes;
     if (record.seq_reserved >= this.last + this.size / 2 && this.onDisk >= this.last) return;
-    if (this.onDisk < this.last && record.seq_reserved >= this.last && !this.grewForWrite) {
-      // A writer waits for a reservation already asked for: the next ones are larger (once per write).
+    if (this.onDisk < this.last && record.seq_reserved >= this.last && !this.grewForWrite && this.onDisk > this.openedAt) {
+      // A writer waits for a reservation already asked for: the next ones are larger (once per
+      // write). Not for the first after opening: every writer waits for that one, whatever the size.
       this.size = Math.min(this.size * 2, MAX_RESERVATION);
       this.grewForWrite = true;
     } else if (record.seq_reserved < this.last + this.size / 2) this.adapt(); // running low: a new reservation

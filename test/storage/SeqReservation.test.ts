@@ -94,15 +94,25 @@ describe('SeqReservation', () => {
 
   it('doubles the next reservation when a writer waits for one, once until a write is fsynced', () => {
     const { seqs, m } = reservation();
-    for (let i = 0; i < 10; i++) seqs.next(); // reserved (not fsynced) up to 1025: a writer of seq 10 waits
+    seqs.start();
+    m.landOne(); // the first reservation, 1024, is on disk
+    while (seqs.last < 1030) seqs.next(); // past it before the next one landed: writers of seqs above 1024 wait
+    assert.equal(m.record.seq_reserved, 1025 + 2 * FIRST_RESERVATION, 'the renewal at seq 1025 found writers waiting: doubled');
     seqs.needed();
-    assert.equal(m.record.seq_reserved, 10 + 2 * FIRST_RESERVATION);
     seqs.needed();
-    assert.equal(m.record.seq_reserved, 10 + 2 * FIRST_RESERVATION, 'not again for the same wait');
-    m.landOne();
+    assert.equal(m.record.seq_reserved, 1025 + 2 * FIRST_RESERVATION, 'not again for the same wait');
+    while (m.pending.length > 0) m.landOne();
     seqs.next();
     seqs.needed();
-    assert.equal(m.record.seq_reserved, 10 + 2 * FIRST_RESERVATION, 'enough is reserved and fsynced: nothing to ask');
+    assert.equal(m.record.seq_reserved, 1025 + 2 * FIRST_RESERVATION, 'enough is reserved and fsynced: nothing to ask');
+  });
+
+  it('at opening, a writer waiting for the first fsynced reservation neither grows it nor asks for another write', () => {
+    const { seqs, m } = reservation();
+    seqs.start();
+    seqs.next(); // session.created: its writer waits for the fsynced copy
+    for (let turn = 0; turn < 10; turn++) seqs.needed();
+    assert.deepEqual([m.record.seq_reserved, m.pending], [FIRST_RESERVATION, [FIRST_RESERVATION]]);
   });
 
   it('start() writes the first reservation at once, not fsynced, and its fsynced copy after: the first seqs need no other write', () => {

@@ -162,9 +162,11 @@ describe('StoredSession', () => {
 
   it('doubles the reservation once seqs outrun the one on disk', async () => {
     const q = queued();
-    q.hold = metadataCalls;
+    q.hold = () => false;
     const s = store({ fs: q.fs, durability: 'none', chunkBytes: 4096 });
     const session = s.open('grow');
+    await s.drain(); // the first reservation, 1024, is on disk
+    q.hold = metadataCalls;
     for (let i = 0; i < 1100; i++) append(session, session.nextSeq());
     await sealed(); // the writer waits for the next reservation
     await q.releaseAll();
