@@ -7,6 +7,7 @@ import type { FdBudget } from './FdBudget.ts';
 import type { FileSystem } from './FileSystem.ts';
 import type { GroupCommit, SyncTarget } from './GroupCommit.ts';
 import { type Builder, CHAIN_SUFFIX_BYTES, type Chunk, DROPPED, type Item, QUEUED, type RotateMarker, WRITTEN, chainLines, encodeChunk, extendChunk, openLinesOf } from './Chunk.ts';
+import { ReplacementWatch, type Unverified } from './ReplacementWatch.ts';
 import { SeqProgress } from './SeqProgress.ts';
 import type { WriterStats } from './WriterStats.ts';
 
@@ -80,10 +81,7 @@ export class StreamWriter implements SyncTarget {
   /** Records above the reservation on disk are to be dropped (it could not be written), once nothing is under way. */
   private pendingDrop: NodeJS.ErrnoException | undefined;
   private faulted = false;
-  private lastCheck = Date.now();
-  private checked = false;
-  /** Records written to the active file since it was last known to be ours. */
-  private unverified = { first: 0, last: 0, count: 0, chain: '' };
+  private readonly watch: ReplacementWatch;
   /** Files with written data not yet fdatasync'ed (the active file, and one being rotated). */
   private readonly unsynced = new Set<ActiveFile>();
   private lastAppended = 0;
@@ -104,6 +102,7 @@ export class StreamWriter implements SyncTarget {
   constructor(options: StreamWriterOptions) {
     this.o = options;
     this.encodeAt = Math.min(ENCODE_CHARS, options.pool.size);
+    this.watch = new ReplacementWatch(options.checkIntervalMs);
     this.stream = options.stream;
     this.progress = new SeqProgress(options.groupCommit !== undefined);
   }
@@ -309,20 +308,18 @@ export class StreamWriter implements SyncTarget {
         this.o.requestReservation();
         return;
       }
-      if (!this.checked && item.file === this.file && item.file.ino !== 0 && (item.file.closedUnchecked || Date.now() - this.lastCheck >= this.o.checkIntervalMs)) {
+      if (item.file === this.file && this.watch.due(item.file)) {
         this.inflight = 'check';
         item.file.checkStillOurs((replaced) => {
           this.inflight = undefined;
-          this.lastCheck = Date.now();
-          this.checked = true; // the next step writes, whatever the interval
-          if (replaced) this.fileReplaced(item.file);
-          else this.unverified.count = 0;
+          const lost = this.watch.checked(replaced);
+          if (lost) this.fileReplaced(item.file, lost);
           this.pump();
         });
         return;
       }
       if (this.holdBack(item)) return;
-      this.checked = false;
+      this.watch.writing();
       this.held = this.released = false;
       this.rechain(item);
       this.inflight = item;
@@ -399,10 +396,7 @@ export class StreamWriter implements SyncTarget {
       file.lines += chunk.count;
       file.lastSeq = chunk.last;
       if (chunk.chained) file.lastChain = this.writtenChain = chunk.lastChain;
-      if (this.unverified.count === 0) this.unverified.first = chunk.first;
-      this.unverified.last = chunk.last;
-      this.unverified.count += chunk.count;
-      this.unverified.chain = chunk.lastChain;
+      this.watch.wrote(chunk.first, chunk.last, chunk.count, chunk.lastChain);
       stats.records += chunk.count;
       stats.bytes += chunk.data.length;
       if (this.o.groupCommit) this.unsynced.add(file);
@@ -438,14 +432,12 @@ export class StreamWriter implements SyncTarget {
   }
 
   /** The active file was deleted or replaced: what we wrote to it since the last check may be gone. */
-  private fileReplaced(file: ActiveFile): void {
-    const lost = this.unverified;
+  private fileReplaced(file: ActiveFile, lost: Unverified): void {
     if (lost.count > 0) {
       this.o.stats.dropped += lost.count;
       this.o.stats.records -= lost.count;
       this.o.onDropped(lost.first, lost.last, lost.count, 'EREPLACED', this.o.chain ? lost.chain : undefined, true);
     }
-    this.unverified = { first: 0, last: 0, count: 0, chain: '' };
     this.o.stats.errors++;
     // ActiveFile forgot the old file and starts over at 0 (its `end` moved back by what was
     // written); queued chunks move back by the same amount.
@@ -490,7 +482,7 @@ export class StreamWriter implements SyncTarget {
   private rotated(marker: RotateMarker, name: string, plainPath: string): void {
     const old = marker.file;
     this.unsynced.delete(old);
-    this.unverified.count = 0; // we renamed it ourselves
+    this.watch.forget(); // we renamed it ourselves
     this.o.stats.rotations++;
     const segment: SegmentInfo = {
       file: name, stream: this.stream, number: marker.number, first_seq: old.firstSeq, last_seq: old.lastSeq, lines: old.lines, bytes: old.written,
