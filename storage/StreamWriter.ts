@@ -260,6 +260,9 @@ export class StreamWriter implements SyncTarget {
     if (tail === undefined || tail.rotate || tail.file !== file || tail.state !== QUEUED || tail.tried || tail.writing > 0 || tail.pooled === undefined) return false;
     if (tail.chained && base !== tail.lastChain) return false; // chained from elsewhere (a drop reset the head): kept apart
     if (tail.position + tail.data.length !== file.end) return false;
+    // Lines the fsynced reservation does not cover yet do not join a chunk it covers: if that
+    // reservation cannot be written, they are dropped, and the chunk would go with them.
+    if (builder.last > this.o.reserved() && tail.last <= this.o.reserved()) return false;
     const written = extendChunk(tail, builder, text, lastChain);
     if (written === undefined) return false;
     this.o.memory.buffered += written - builder.chars;
@@ -282,7 +285,7 @@ export class StreamWriter implements SyncTarget {
 
   /** Start the next step if none is under way. */
   private pump(): void {
-    if (this.pendingDrop !== undefined && this.inflight === undefined && this.file !== undefined) this.applyPendingDrop();
+    if (this.pendingDrop !== undefined && this.inflight === undefined && this.file !== undefined && !this.reservedChunkWaits()) this.applyPendingDrop();
     while (this.inflight === undefined && this.file !== undefined) {
       const item = this.queue[0];
       if (item === undefined) {
@@ -344,6 +347,7 @@ export class StreamWriter implements SyncTarget {
   private holdBack(chunk: Chunk): boolean {
     if (this.released || chunk.tried || chunk.pooled === undefined || this.queue.length !== 1) return false;
     if (chunk.data.length > chunk.pooled.length - (chunk.pooled.length >> 4) || this.idleWaiters.length > 0 || this.progress.waiting) return false;
+    if (this.faulted || this.pendingDrop !== undefined) return false; // tried at once: the fault ends, or its drops stay in order
     if (this.held) return true;
     this.held = this.o.hold(this);
     return this.held;
@@ -625,9 +629,17 @@ export class StreamWriter implements SyncTarget {
     this.pump();
   }
 
+  /** A chunk the reservation covers waits to be written: a pending drop (of what it does not cover) comes after it. */
+  private reservedChunkWaits(): boolean {
+    const reserved = this.o.reserved();
+    for (const item of this.queue) if (!item.rotate && item.state === QUEUED) return item.last <= reserved;
+    return false;
+  }
+
   /**
-   * Settle in queue order: a drop waits for the step under way, so drop ranges and the chain
-   * stay in order; what is reserved by then is written after all. The chunks above the
+   * Settle in queue order: a drop waits for the step under way and for the chunks the
+   * reservation covers before it, so drop ranges and the chain stay in order; what is
+   * reserved by then is written after all. The chunks above the
    * reservation are the end of the queue and were never tried: nothing of them is on disk.
    */
   private applyPendingDrop(): void {

@@ -438,6 +438,38 @@ describe('StreamWriter', () => {
     assert.equal(h.stats.dropped, 5);
   });
 
+  it('dropAbove drops nothing before a chunk below the reservation that waits (held back) has been written or dropped: ranges stay in seq order', async () => {
+    const q = new ControlledFileSystem();
+    q.hold = () => false;
+    const h = harness({ fs: q.fs, reserved: 3, hold: () => true });
+    chunk(h.writer, 1, 3); // below the reservation: held back for more lines
+    await new Promise((resolve) => setImmediate(resolve));
+    q.fail('ENOSPC', ['write', 'writeSync']); // the disk fills up
+    h.writer.append(line(4, 'x'.repeat(3900)), 4); // above the reservation; does not fit the held chunk's buffer
+    h.writer.dropAbove(Object.assign(new Error('metadata.json could not be written'), { code: 'ENOSPC' }));
+    await h.writer.idle();
+    assert.deepEqual(h.drops.map((d) => [d.first, d.last, d.error, d.episodeStart]), [[1, 3, 'ENOSPC', true], [4, 4, 'ENOSPC', false]]);
+  });
+
+  it('holds nothing back during a fault: the next chunk is tried at once', async () => {
+    const q = new ControlledFileSystem();
+    q.hold = () => false;
+    const asked: StreamWriter[] = [];
+    const h = harness({ fs: q.fs, hold: (writer) => (asked.push(writer), true) });
+    q.fail('ENOSPC', ['write']);
+    chunk(h.writer, 1, 1);
+    await new Promise((resolve) => setImmediate(resolve));
+    h.writer.endHold(); // the store's timer
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(h.drops.length, 1, 'the first chunk failed: a fault episode is on');
+    chunk(h.writer, 2, 2);
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(asked.length, 1, 'not held back again during the fault');
+    assert.deepEqual(h.drops.map((d) => [d.first, d.last]), [[1, 1], [2, 2]]);
+  });
+
   it('dropAbove writes what was reserved by the time the write under way ends', async () => {
     const h = heldWrites({ reserved: 5 });
     const { q } = h;

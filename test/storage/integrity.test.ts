@@ -146,7 +146,7 @@ describe('integrity under stress (issue 11 reproductions)', function () {
     for (const segment of meta.segments) assert.ok(segment.lines > 0 && statSync(join(dir, segment.file)).size > 0, `segment ${segment.file} listed with ${segment.lines} lines`);
     const stored = meta.segments.reduce((sum: number, s: { stored_bytes: number }) => sum + s.stored_bytes, 0);
     assert.ok(stored <= 192 * 1024, `segments hold ${stored} bytes against a 192KB cap`);
-    assert.ok(meta.drops.length <= 4, `${meta.drops.length} drop entries (one per stream and episode expected)`);
+    assert.ok(meta.drops.length <= 4, `${meta.drops.length} drop entries (one per stream and episode expected): ${JSON.stringify(meta.drops)}`);
     assert.ok(statSync(join(dir, 'metadata.json')).size < 16 * 1024);
     assert.deepEqual(await verifySession(root, 'full-disk'), []);
   });
