@@ -262,7 +262,8 @@ export class StreamWriter implements SyncTarget {
     if (tail.position + tail.data.length !== file.end) return false;
     // Lines the fsynced reservation does not cover yet do not join a chunk it covers: if that
     // reservation cannot be written, they are dropped, and the chunk would go with them.
-    if (builder.last > this.o.reserved() && tail.last <= this.o.reserved()) return false;
+    const reserved = this.o.reserved();
+    if (builder.last > reserved && tail.last <= reserved) return false;
     const written = extendChunk(tail, builder, text, lastChain);
     if (written === undefined) return false;
     this.o.memory.buffered += written - builder.chars;

@@ -75,6 +75,9 @@ function heldWrites(options: Parameters<typeof harness>[0] = {}): Harness & { q:
   return { ...harness({ ...options, fs: q.fs }), q };
 }
 
+/** One turn of the event loop (what the store's seal and the pool's callbacks wait for). */
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
 function line(seq: number, body = `record ${seq}`): string {
   return `{"seq":${seq},"body":${JSON.stringify(body)}}`;
 }
@@ -158,8 +161,8 @@ describe('StreamWriter', () => {
       const stream = chained ? 'audit' : 'system';
       // ~300 characters each (chained lines are appended without their closing brace); no seal()
       for (let seq = 1; seq <= 40; seq++) h.writer.append(chained ? line(seq, 'x'.repeat(270)).slice(0, -1) : line(seq, 'x'.repeat(270)), seq);
-      await new Promise((resolve) => setImmediate(resolve));
-      await new Promise((resolve) => setImmediate(resolve));
+      await turn();
+      await turn();
       const written = seqsIn(h.path);
       assert.ok(written.length >= 26 && written.length < 40, `${stream}: ${written.length} of 40 lines written before the turn ended`);
       await h.writer.idle();
@@ -175,16 +178,15 @@ describe('StreamWriter', () => {
       q.hold = () => false; // every call completes on the next turn
       const h = harness({ ...options, fs: q.fs, hold: (writer) => (asked.push(writer), true) });
       const writes = () => q.calls.filter((call) => call.name === 'write').length;
-      const turn = () => new Promise((resolve) => setImmediate(resolve));
-      return { ...h, asked, writes, turn };
+      return { ...h, asked, writes };
     }
 
     it('writes nothing while held; lines sealed meanwhile join the chunk: one write when the hold ends', async () => {
       const h = holding();
       chunk(h.writer, 1, 3);
-      await h.turn();
+      await turn();
       chunk(h.writer, 4, 6);
-      await h.turn();
+      await turn();
       assert.equal(h.writes(), 0, 'held: not written yet');
       assert.equal(h.asked.length, 1, 'the store was asked once, not once per seal');
       h.writer.endHold();
@@ -206,7 +208,7 @@ describe('StreamWriter', () => {
       for (const wait of ['waitFor', 'idle'] as const) {
         const h = holding();
         chunk(h.writer, 1, 3);
-        await h.turn();
+        await turn();
         assert.equal(h.writes(), 0);
         await (wait === 'waitFor' ? h.writer.waitFor(false) : h.writer.idle());
         assert.deepEqual(seqsIn(h.path), range(1, 3), `${wait}() resolved with the lines written`);
@@ -220,7 +222,7 @@ describe('StreamWriter', () => {
     it('writes the held chunk as soon as another queues behind it (its buffer is full)', async () => {
       const h = holding();
       chunk(h.writer, 1, 1);
-      await h.turn();
+      await turn();
       assert.equal(h.writes(), 0);
       chunk(h.writer, 2, 2, 3900); // does not fit the 4,096-byte pooled buffer after line 1
       await h.writer.waitFor(false);
@@ -443,7 +445,7 @@ describe('StreamWriter', () => {
     q.hold = () => false;
     const h = harness({ fs: q.fs, reserved: 3, hold: () => true });
     chunk(h.writer, 1, 3); // below the reservation: held back for more lines
-    await new Promise((resolve) => setImmediate(resolve));
+    await turn();
     q.fail('ENOSPC', ['write', 'writeSync']); // the disk fills up
     h.writer.append(line(4, 'x'.repeat(3900)), 4); // above the reservation; does not fit the held chunk's buffer
     h.writer.dropAbove(Object.assign(new Error('metadata.json could not be written'), { code: 'ENOSPC' }));
@@ -458,14 +460,14 @@ describe('StreamWriter', () => {
     const h = harness({ fs: q.fs, hold: (writer) => (asked.push(writer), true) });
     q.fail('ENOSPC', ['write']);
     chunk(h.writer, 1, 1);
-    await new Promise((resolve) => setImmediate(resolve));
+    await turn();
     h.writer.endHold(); // the store's timer
-    await new Promise((resolve) => setImmediate(resolve));
-    await new Promise((resolve) => setImmediate(resolve));
+    await turn();
+    await turn();
     assert.equal(h.drops.length, 1, 'the first chunk failed: a fault episode is on');
     chunk(h.writer, 2, 2);
-    await new Promise((resolve) => setImmediate(resolve));
-    await new Promise((resolve) => setImmediate(resolve));
+    await turn();
+    await turn();
     assert.equal(asked.length, 1, 'not held back again during the fault');
     assert.deepEqual(h.drops.map((d) => [d.first, d.last]), [[1, 1], [2, 2]]);
   });
